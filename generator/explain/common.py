@@ -1,0 +1,58 @@
+"""Pieces every method shares: finding convolution layers and normalising maps for display."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from generator.errors import UserError
+
+
+def conv_layer_names(model) -> list[str]:
+    """Names of the model's 2-D convolution layers (Conv2D, SeparableConv2D, ...), in order."""
+    import keras
+
+    kinds = (keras.layers.Conv2D, keras.layers.SeparableConv2D, keras.layers.DepthwiseConv2D)
+    return [layer.name for layer in model.layers if isinstance(layer, kinds)]
+
+
+def resolve_conv_layer(model, spec, key: str, default_index: int = -1) -> str:
+    """The conv layer named (str) or 1-based numbered (int) by `spec`; None means the default.
+
+    A layer that does not exist is a UserError naming `key` and listing the conv layers.
+    """
+    names = conv_layer_names(model)
+    if not names:
+        raise UserError(key, "the model has no convolution layer", "this section needs one")
+    listing = ", ".join(names)
+    if spec is None:
+        return names[default_index] if -len(names) <= default_index < len(names) else names[-1]
+    if isinstance(spec, int):
+        if 1 <= spec <= len(names):
+            return names[spec - 1]
+        raise UserError(key, f"there is no convolution layer number {spec}",
+                        f"choose 1 to {len(names)}: {listing}")
+    if spec in names:
+        return spec
+    raise UserError(key, f"no convolution layer named {spec!r}", f"choose one of: {listing}")
+
+
+def normalise_maps(maps: np.ndarray, percentile: float = 99.0) -> np.ndarray:
+    """Scale each map to [0, 1] for display: clip at its own `percentile`, divide by it.
+
+    Maps are (N, H, W); negative values are taken as zero. A map with zero range
+    (a constant image, a dead unit) becomes all zeros instead of NaN.
+    """
+    maps = np.maximum(np.asarray(maps, dtype=np.float32), 0.0)
+    flat = maps.reshape(len(maps), -1)
+    top = np.percentile(flat, percentile, axis=1).reshape(-1, *([1] * (maps.ndim - 1)))
+    safe = np.where(top > 0, top, 1.0)
+    return np.where(top > 0, np.clip(maps / safe, 0.0, 1.0), 0.0).astype(np.float32)
+
+
+def rescale_each(maps: np.ndarray) -> np.ndarray:
+    """Min-max scale each map (N, ...) to [0, 1]; a zero-range map becomes zeros."""
+    maps = np.asarray(maps, dtype=np.float32)
+    flat = maps.reshape(len(maps), -1)
+    low = flat.min(axis=1).reshape(-1, *([1] * (maps.ndim - 1)))
+    span = flat.max(axis=1).reshape(-1, *([1] * (maps.ndim - 1))) - low
+    return np.where(span > 0, (maps - low) / np.where(span > 0, span, 1.0), 0.0).astype(np.float32)
