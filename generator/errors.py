@@ -8,8 +8,9 @@ class UserError(Exception):
     the path for a whole file, or the dotted config key.
     """
 
-    def __init__(self, where: str, what: str, hint: str = ""):
+    def __init__(self, where: str, what: str, hint: str = "", details: str = ""):
         self.where, self.what, self.hint = str(where), what, hint
+        self.details = details  # longer log shown only with --debug
         super().__init__(self.line())
 
     def line(self) -> str:

@@ -1,0 +1,30 @@
+# One command to build the site, one to run the tests; both bootstrap .venv first.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+
+.PHONY: site test serve bench clean
+
+site: $(STAMP)
+	$(PY) -m generator build
+
+test: $(STAMP)
+	$(PY) -m pytest
+
+serve: $(STAMP)
+	$(PY) -m generator serve
+
+bench: $(STAMP)
+	$(PY) -m benchmarks
+
+clean:
+	-$(PY) -m generator clean
+	rm -rf site
+
+# Exact versions tested (constraints.txt) within the ranges of pyproject.toml.
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade "pip>=24"
+	$(PY) -m pip install --quiet --constraint constraints.txt --editable ".[test]"
+	touch $(STAMP)

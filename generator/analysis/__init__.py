@@ -1,0 +1,1 @@
+"""Analysis: numbers computed from predictions and maps, the facts the commentary is written from."""

@@ -1,0 +1,87 @@
+"""Command line: python -m generator {build,generate,serve,clean} [options]."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from generator.errors import UserError
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m generator",
+                                     description="Build a bilingual explainability report site for a Keras CNN.")
+    parser.add_argument("command", choices=("build", "generate", "serve", "clean"),
+                        help="build: pages and site; generate: pages into docs/ only; "
+                             "serve: generate, then mkdocs serve; clean: empty the cache and generated pages")
+    parser.add_argument("--config", default="report.yml", type=Path, help="report config (default report.yml)")
+    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                        help="override a config key, e.g. --set model.epochs=5 (repeatable)")
+    parser.add_argument("--quiet", action="store_true", help="print only errors and the final result")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks and full logs")
+    parser.add_argument("--unsafe-model", action="store_true",
+                        help="allow loading a model with Lambda layers or other code (trusted files only)")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    _quiet_libraries(args.debug)
+    try:
+        return _dispatch(args)
+    except UserError as error:
+        print(error.line(), file=sys.stderr)
+        if args.debug and error.details:
+            print(error.details, file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted: docs/ and site/ are unchanged", file=sys.stderr)
+        return 130
+    except Exception as error:  # a bug, not bad input: say so in one line unless debugging
+        if args.debug:
+            raise
+        print(f"error: internal: {type(error).__name__}: {error} (rerun with --debug for the traceback)",
+              file=sys.stderr)
+        return 1
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    from generator.config import load_config
+    from generator.pipeline import clean, generate, project_paths
+    from generator.progress import Progress
+
+    config = load_config(args.config, args.overrides)
+    paths = project_paths(args.config)
+    if args.command == "clean":
+        clean(paths, config)
+        print(f"cleaned {paths.root / config.cache} and the generated pages in {paths.docs}")
+        return 0
+    progress = Progress(quiet=args.quiet)
+    start = time.perf_counter()
+    generate(config, paths, progress, with_site=args.command == "build", unsafe_model=args.unsafe_model)
+    progress.summary()
+    took = time.perf_counter() - start
+    if args.command == "build":
+        print(f"site built in {took:.0f} s: {paths.site / 'index.html'}\n"
+              f"preview it with: make serve  (or: mkdocs serve)")
+    else:
+        print(f"pages generated in {took:.0f} s: {paths.docs}")
+    if args.command == "serve":
+        return subprocess.call([sys.executable, "-m", "mkdocs", "serve", "--config-file",
+                                str(paths.mkdocs_yml)], env=dict(os.environ, NO_MKDOCS_2_WARNING="1"))
+    return 0
+
+
+def _quiet_libraries(debug: bool) -> None:
+    """TensorFlow's start-up chatter is noise in a report build; --debug keeps it."""
+    if not debug:
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+        os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")  # set: silences the start-up notice
+        import warnings
+
+        warnings.filterwarnings("ignore", category=UserWarning)
+        warnings.filterwarnings("ignore", category=DeprecationWarning)

@@ -1,0 +1,280 @@
+"""The generator's configuration: typed, validated, with errors that name the key.
+
+`report.yml` holds the settings; `--set a.b=value` overrides any of them.
+Languages live only in mkdocs.yml.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, Union
+
+import yaml
+
+from generator.errors import UserError
+from generator.vocabulary import FER2013_CLASSES, REGIONS
+
+DATA_FORMATS = ("synthetic", "fer2013-csv", "ntu-csv", "image-folder")
+INPUT_SCALES = ("0-1", "-1-1", "0-255")
+
+
+@dataclass(frozen=True)
+class SyntheticConfig:
+    per_class: int = 600
+    shortcut: str | None = None     # class name that gets a spurious cue
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    format: Literal["synthetic", "fer2013-csv", "ntu-csv", "image-folder"] = "synthetic"
+    path: str | None = None
+    # train / validation / test: fractions (synthetic, ntu-csv, image-folder)
+    # or the file's Usage names (fer2013-csv). None = the format's default.
+    splits: dict[str, Union[float, str]] | None = None
+    synthetic: SyntheticConfig = field(default_factory=SyntheticConfig)
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    path: str | None = None         # absent = train
+    arch: Literal["small", "vgg"] = "small"
+    epochs: int = 30
+    batch_size: int = 64
+    patience: int = 4               # early stopping on validation loss
+    input_scale: Union[str, dict[str, float]] = "0-1"
+
+
+@dataclass(frozen=True)
+class SaliencyConfig:
+    smooth_samples: int = 20
+    smooth_noise: float = 0.2
+
+
+@dataclass(frozen=True)
+class FiltersConfig:
+    layer: Union[str, int, None] = None   # name or 1-based conv index; None = third conv
+    steps: int = 100
+    image: str | None = None              # class whose sample image shows feature maps
+
+
+@dataclass(frozen=True)
+class LimeConfig:
+    num_samples: int = 1000
+    segments: int = 50                    # target number of superpixels
+    fill: float = 0.0                     # value of hidden superpixels
+
+
+@dataclass(frozen=True)
+class CamsConfig:
+    layer: Union[str, int, None] = None   # None = last convolution layer
+    class_mean_images: int = 50
+
+
+@dataclass(frozen=True)
+class MethodsConfig:
+    saliency: SaliencyConfig = field(default_factory=SaliencyConfig)
+    filters: FiltersConfig = field(default_factory=FiltersConfig)
+    lime: LimeConfig = field(default_factory=LimeConfig)
+    cams: CamsConfig = field(default_factory=CamsConfig)
+
+
+@dataclass(frozen=True)
+class TrustConfig:
+    enabled: bool = True
+
+
+@dataclass(frozen=True)
+class Config:
+    seed: int = 0
+    classes: list[str] = field(default_factory=lambda: list(FER2013_CLASSES))
+    data: DataConfig = field(default_factory=DataConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    samples: dict[str, int] = field(default_factory=dict)    # class -> 1-based data row
+    regions: dict[str, list[float]] | None = None            # region -> [x0, y0, x1, y1] fractions
+    notes: str = "notes"
+    cache: str = ".cache"
+    methods: MethodsConfig = field(default_factory=MethodsConfig)
+    trust: TrustConfig = field(default_factory=TrustConfig)
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+def load_config(path: Path, overrides: list[str] = ()) -> Config:
+    """Read `path` (a missing default file means all defaults), apply `key=value` overrides."""
+    raw = _read_yaml(path)
+    for item in overrides:
+        key, value = _parse_override(item)
+        _set_dotted(raw, key, value)
+    config = _build(Config, raw, "")
+    _check_values(config)
+    return config
+
+
+def _read_yaml(path: Path) -> dict:
+    if not path.exists():
+        if path.name == "report.yml":
+            return {}
+        raise UserError(path, "config file not found", "pass --config with an existing file")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8-sig"))
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}" if mark else str(path)
+        raise UserError(where, "not valid YAML", getattr(error, "problem", "check the syntax")) from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise UserError(path, "the config must be a mapping of keys", "see report.yml for the layout")
+    return data
+
+
+def _parse_override(item: str) -> tuple[str, Any]:
+    key, sep, text = item.partition("=")
+    if not sep or not key.strip():
+        raise UserError("--set", f"expected key=value, got {item!r}", "for example --set model.epochs=5")
+    try:
+        return key.strip(), yaml.safe_load(text) if text.strip() else None
+    except yaml.YAMLError:
+        return key.strip(), text
+
+
+def _set_dotted(raw: dict, key: str, value: Any) -> None:
+    node = raw
+    *parents, last = key.split(".")
+    for i, part in enumerate(parents):
+        child = node.setdefault(part, {})
+        if not isinstance(child, dict):
+            raise UserError(".".join(parents[: i + 1]), "is not a section", f"cannot set {key}")
+        node = child
+    node[last] = value
+
+
+def _build(cls, raw: Any, prefix: str):
+    """Instantiate dataclass `cls` from `raw`, naming the key of any unknown or mistyped entry."""
+    if not isinstance(raw, dict):
+        raise UserError(prefix or "config", f"expected a mapping, got {_kind(raw)}", "see report.yml")
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    hints = typing.get_type_hints(cls)
+    for key in raw:
+        if key not in fields:
+            raise UserError(_join(prefix, key), "unknown key", _suggest(key, fields))
+    values = {}
+    for name, value in raw.items():
+        key = _join(prefix, name)
+        hint = hints[name]
+        if dataclasses.is_dataclass(hint):
+            values[name] = _build(hint, value, key)
+        else:
+            values[name] = _check_type(value, hint, key)
+    return cls(**values)
+
+
+def _check_type(value: Any, hint, key: str):
+    """Return `value` (ints widened to float where a float is expected) if it matches `hint`."""
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin in (Union, types.UnionType):
+        for option in args:
+            try:
+                return _check_type(value, option, key)
+            except UserError:
+                continue
+        raise UserError(key, f"expected {_describe(hint)}, got {_kind(value)} {value!r}", "fix the value")
+    if origin is Literal:
+        if value in args:
+            return value
+        raise UserError(key, f"invalid value {value!r}", "choose one of: " + ", ".join(map(str, args)))
+    if origin is list:
+        if not isinstance(value, list):
+            raise UserError(key, f"expected a list, got {_kind(value)}", "write it as [a, b, ...]")
+        return [_check_type(item, args[0], f"{key}[{i}]") for i, item in enumerate(value)]
+    if origin is dict:
+        if not isinstance(value, dict):
+            raise UserError(key, f"expected a mapping, got {_kind(value)}", "write it as {name: value}")
+        return {str(k): _check_type(v, args[1], _join(key, str(k))) for k, v in value.items()}
+    if hint is type(None):
+        if value is None:
+            return None
+    elif hint is float:
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return float(value)
+    elif hint is int:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+    elif isinstance(value, hint):
+        return value
+    raise UserError(key, f"expected {_describe(hint)}, got {_kind(value)} {value!r}", "fix the value")
+
+
+def _check_values(config: Config) -> None:
+    """Checks of meaning that types alone cannot express."""
+    classes = config.classes
+    if len(classes) < 2 or len(set(classes)) != len(classes):
+        raise UserError("classes", "needs at least two distinct class names", "list them in the model's output order")
+    data = config.data
+    if data.format != "synthetic" and not data.path:
+        raise UserError("data.path", f"required for data.format {data.format}", "point it at your data file or folder")
+    if data.synthetic.per_class < 3:
+        raise UserError("data.synthetic.per_class", "must be at least 3", "use a few hundred for a useful model")
+    if data.synthetic.shortcut is not None and data.synthetic.shortcut not in classes:
+        raise UserError("data.synthetic.shortcut", f"unknown class {data.synthetic.shortcut!r}",
+                        "choose one of: " + ", ".join(classes))
+    if data.splits is not None:
+        extra = set(data.splits) - {"train", "validation", "test"}
+        if extra:
+            raise UserError(f"data.splits.{sorted(extra)[0]}", "unknown split", "use train, validation and test")
+        for name, value in data.splits.items():
+            if isinstance(value, float) and not 0 <= value < 1:
+                raise UserError(f"data.splits.{name}", f"fraction {value} outside [0, 1)", "for example 0.15")
+    scale = config.model.input_scale
+    if isinstance(scale, str) and scale not in INPUT_SCALES:
+        raise UserError("model.input_scale", f"invalid value {scale!r}",
+                        "choose 0-1, -1-1, 0-255 or {mean: M, std: S}")
+    if isinstance(scale, dict) and (set(scale) != {"mean", "std"} or scale["std"] <= 0):
+        raise UserError("model.input_scale", "a mapping needs exactly mean and std (std > 0)", "for example {mean: 127.5, std: 64}")
+    for key, value in (("model.epochs", config.model.epochs), ("model.batch_size", config.model.batch_size)):
+        if value < 1:
+            raise UserError(key, "must be at least 1", "use a positive number")
+    for name, row in config.samples.items():
+        if name not in classes:
+            raise UserError(f"samples.{name}", "unknown class", _suggest(name, classes))
+        if row < 1:
+            raise UserError(f"samples.{name}", "rows are numbered from 1", "use the image's 1-based row")
+    for name, box in (config.regions or {}).items():
+        if name not in REGIONS or name == "outside":
+            raise UserError(f"regions.{name}", "unknown region", _suggest(name, REGIONS[:-1]))
+        if len(box) != 4 or not all(0 <= v <= 1 for v in box) or box[0] >= box[2] or box[1] >= box[3]:
+            raise UserError(f"regions.{name}", "expected [x0, y0, x1, y1] as fractions of the image",
+                            "for example [0.25, 0.7, 0.75, 0.9]")
+
+
+def _suggest(key: str, known) -> str:
+    close = difflib.get_close_matches(key, list(known), n=1)
+    return f"did you mean {close[0]}?" if close else "known keys: " + ", ".join(known)
+
+
+def _join(prefix: str, key: str) -> str:
+    return f"{prefix}.{key}" if prefix else key
+
+
+def _kind(value: Any) -> str:
+    return {dict: "a mapping", list: "a list", str: "text", bool: "true/false",
+            int: "a number", float: "a number", type(None): "nothing"}.get(type(value), type(value).__name__)
+
+
+def _describe(hint) -> str:
+    if typing.get_origin(hint) in (Union, types.UnionType):
+        return " or ".join(_describe(a) for a in typing.get_args(hint))
+    if typing.get_origin(hint) is Literal:
+        return "one of " + ", ".join(map(str, typing.get_args(hint)))
+    if typing.get_origin(hint) is list:
+        return "a list"
+    if typing.get_origin(hint) is dict:
+        return "a mapping"
+    return {int: "a whole number", float: "a number", str: "text", bool: "true/false",
+            type(None): "nothing"}.get(hint, str(hint))

@@ -1,0 +1,110 @@
+"""Build and train the report's own CNN (Keras functional API), cached by content hash."""
+
+from __future__ import annotations
+
+import pickle
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from generator.cache import StepCache
+
+# Bump when building or training changes meaning (invalidates cached models).
+TRAIN_STEP_VERSION = 1
+
+
+@dataclass(frozen=True)
+class TrainedModel:
+    model: object           # keras.Model
+    history: dict           # metric name -> list of per-epoch values
+    epochs_run: int
+    best_epoch: int         # 1-based epoch whose weights were kept
+
+
+def build_model(arch: str, input_shape: tuple[int, int, int], class_count: int):
+    """`small`: a compact CNN for the synthetic default; `vgg`: a VGG-style net for real FER2013."""
+    import keras
+    from keras import layers
+
+    blocks = {"small": [(16, 2), (64, 1), (64, 1)], "vgg": [(64, 2), (128, 2), (256, 2), (512, 2)]}[arch]
+    dense, dropout = {"small": (64, 0.3), "vgg": (512, 0.5)}[arch]
+    inputs = keras.Input(shape=input_shape, name="image")
+    x = inputs
+    for b, (filters, convs) in enumerate(blocks, start=1):
+        for c in range(1, convs + 1):
+            x = layers.Conv2D(filters, 3, padding="same", use_bias=False, name=f"conv{b}_{c}")(x)
+            x = layers.BatchNormalization(name=f"bn{b}_{c}")(x)
+            x = layers.Activation("relu", name=f"relu{b}_{c}")(x)
+        x = layers.MaxPooling2D(2, name=f"pool{b}")(x)
+        x = layers.Dropout(0.1 if arch == "small" else 0.25, name=f"drop{b}")(x)
+    x = layers.GlobalAveragePooling2D(name="gap")(x) if arch == "small" else layers.Flatten(name="flatten")(x)
+    x = layers.Dense(dense, activation="relu", name="dense")(x)
+    x = layers.Dropout(dropout, name="drop_dense")(x)
+    outputs = layers.Dense(class_count, activation="softmax", name="predictions")(x)
+    return keras.Model(inputs, outputs, name=f"{arch}_cnn")
+
+
+@dataclass(frozen=True)
+class TrainingData:
+    """Model-ready arrays (already scaled as the model expects)."""
+
+    train_images: np.ndarray
+    train_labels: np.ndarray
+    validation_images: np.ndarray
+    validation_labels: np.ndarray
+    class_count: int
+
+
+def train_model(data: TrainingData, arch: str, epochs: int, batch_size: int, patience: int,
+                seed: int, on_epoch=None) -> TrainedModel:
+    """Train with a fixed seed and early stopping on validation loss; keep the best weights."""
+    import keras
+
+    keras.utils.set_random_seed(seed)
+    model = build_model(arch, data.train_images.shape[1:], data.class_count)
+    model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="sparse_categorical_crossentropy",
+                  metrics=["accuracy"])
+    callbacks = [keras.callbacks.EarlyStopping(monitor="val_loss", patience=patience,
+                                               restore_best_weights=True)]
+    if on_epoch is not None:
+        callbacks.append(keras.callbacks.LambdaCallback(
+            on_epoch_end=lambda epoch, logs: on_epoch(epoch + 1, logs)))
+    fit = model.fit(data.train_images, data.train_labels, epochs=epochs, batch_size=batch_size,
+                    validation_data=(data.validation_images, data.validation_labels),
+                    callbacks=callbacks, shuffle=True, verbose=0)
+    history = {name: [float(v) for v in values] for name, values in fit.history.items()}
+    best = int(np.argmin(history["val_loss"])) + 1
+    return TrainedModel(model, history, len(history["loss"]), best)
+
+
+def train_model_cached(cache: StepCache, data: TrainingData, arch: str, epochs: int, batch_size: int,
+                       patience: int, seed: int, on_epoch=None) -> tuple[TrainedModel, bool]:
+    """`train_model`, or the cached result for the same data, architecture, training config and seed."""
+    inputs = {"data": data, "arch": arch, "epochs": epochs,
+              "batch_size": batch_size, "patience": patience, "seed": seed}
+    return cache.run("model", TRAIN_STEP_VERSION, inputs,
+                     lambda: train_model(data, arch, epochs, batch_size, patience, seed, on_epoch),
+                     save=_save_trained, load=_load_trained)
+
+
+def _save_trained(trained: TrainedModel, path: Path) -> None:
+    """One file: the .keras archive's bytes and the training record, pickled together."""
+    with tempfile.TemporaryDirectory() as folder:
+        archive = Path(folder) / "model.keras"
+        trained.model.save(archive)
+        record = {"keras": archive.read_bytes(), "history": trained.history,
+                  "epochs_run": trained.epochs_run, "best_epoch": trained.best_epoch}
+    path.write_bytes(pickle.dumps(record, protocol=pickle.HIGHEST_PROTOCOL))
+
+
+def _load_trained(path: Path) -> TrainedModel:
+    import keras
+
+    record = pickle.loads(path.read_bytes())
+    with tempfile.TemporaryDirectory() as folder:
+        archive = Path(folder) / "model.keras"
+        archive.write_bytes(record["keras"])
+        model = keras.models.load_model(archive)
+    return TrainedModel(model, record["history"], record["epochs_run"], record["best_epoch"])

@@ -1,0 +1,133 @@
+"""Staged output: nothing reaches docs/ or site/ until a whole run has succeeded.
+
+Pages and figures are written into a staging folder. `build_site` runs
+`mkdocs build --strict` on a staged copy of docs/ into a fresh folder, and only
+a successful build replaces site/. `publish_docs` then syncs the generated
+files into docs/ one by one (atomic rename per file; unchanged files are left
+alone so `mkdocs serve` reloads only what changed; stale generated files are
+removed). A manifest lists what the generator owns: every other file in docs/
+is hand-written and never touched.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from generator.errors import UserError
+
+MANIFEST = ".generated.json"
+
+
+class Staging:
+    """A temporary folder collecting the generated files of one run (paths relative to docs/)."""
+
+    def __init__(self, root: Path):
+        root.mkdir(parents=True, exist_ok=True)
+        self.path = Path(tempfile.mkdtemp(prefix=".stage-", dir=root))
+        self.files: set[str] = set()
+
+    def write(self, relative: str, content: bytes | str) -> str:
+        target = self.path / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(content.encode("utf-8") if isinstance(content, str) else content)
+        self.files.add(relative)
+        return relative
+
+    def discard(self) -> None:
+        shutil.rmtree(self.path, ignore_errors=True)
+
+
+def generated_files(docs: Path) -> set[str]:
+    """What the previous run generated in `docs` (empty if it never ran)."""
+    try:
+        return set(json.loads((docs / MANIFEST).read_text())["files"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return set()
+
+
+def publish_docs(staging: Staging, docs: Path) -> dict[str, int]:
+    """Sync staged files into `docs`; return counts of written, unchanged and removed files."""
+    docs.mkdir(parents=True, exist_ok=True)
+    written = unchanged = 0
+    for relative in sorted(staging.files):
+        source, target = staging.path / relative, docs / relative
+        content = source.read_bytes()
+        if target.is_file() and target.read_bytes() == content:
+            unchanged += 1
+            continue
+        _atomic_write(target, content)
+        written += 1
+    stale = generated_files(docs) - staging.files
+    for relative in stale:
+        (docs / relative).unlink(missing_ok=True)
+    _atomic_write(docs / MANIFEST, json.dumps({"files": sorted(staging.files)}, indent=1).encode())
+    return {"written": written, "unchanged": unchanged, "removed": len(stale)}
+
+
+def _atomic_write(target: Path, content: bytes) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, temp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(content)
+    os.replace(temp, target)
+
+
+def build_site(staging: Staging, docs: Path, mkdocs_yml: Path, site: Path) -> None:
+    """`mkdocs build --strict` of docs/ as it will be after this run; replace `site` only on success."""
+    if not mkdocs_yml.is_file():
+        raise UserError(mkdocs_yml, "MkDocs configuration not found", "keep mkdocs.yml next to the report config")
+    preview = staging.path.parent / (staging.path.name + "-docs")
+    new_site = site.parent / f".site-new-{os.getpid()}"
+    try:
+        _assemble_preview(staging, docs, preview)
+        config = preview.parent / (preview.name + ".yml")
+        config.write_text(f"INHERIT: {mkdocs_yml.resolve()}\ndocs_dir: {preview.resolve()}\n"
+                          f"site_dir: {new_site.resolve()}\n", encoding="utf-8")
+        _run_mkdocs(config)
+        _swap_folder(new_site, site)
+    finally:
+        shutil.rmtree(preview, ignore_errors=True)
+        shutil.rmtree(new_site, ignore_errors=True)
+        (preview.parent / (preview.name + ".yml")).unlink(missing_ok=True)
+
+
+def _assemble_preview(staging: Staging, docs: Path, preview: Path) -> None:
+    """Hand-written files of docs/ plus this run's generated files."""
+    owned = generated_files(docs) | {MANIFEST}
+    if docs.is_dir():
+        for source in docs.rglob("*"):
+            relative = source.relative_to(docs).as_posix()
+            if source.is_file() and relative not in owned and not relative.startswith(".stage-"):
+                (preview / relative).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(source, preview / relative)
+    for relative in staging.files:
+        (preview / relative).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(staging.path / relative, preview / relative)
+
+
+def _run_mkdocs(config: Path) -> None:
+    env = dict(os.environ, NO_MKDOCS_2_WARNING="1")
+    result = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "--quiet",
+                             "--config-file", str(config)], capture_output=True, text=True, env=env)
+    if result.returncode != 0:
+        problems = [line.strip() for line in result.stderr.splitlines()
+                    if line.startswith(("WARNING", "ERROR")) or "Error" in line]
+        first = problems[0] if problems else (result.stderr.strip().splitlines() or ["no output"])[-1]
+        raise UserError("mkdocs.yml", f"mkdocs build --strict failed: {first}",
+                        "fix the page or setting it names; --debug shows the whole log",
+                        details=result.stderr)
+
+
+def _swap_folder(new: Path, target: Path) -> None:
+    """Put `new` in place of `target` with renames only, so `target` is never half-written."""
+    old = target.parent / f".site-old-{os.getpid()}"
+    if target.exists():
+        os.replace(target, old)
+    os.replace(new, target)
+    shutil.rmtree(old, ignore_errors=True)

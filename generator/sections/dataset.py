@@ -1,0 +1,67 @@
+"""Data: load (cached), count per class and split, draw the sample grid and class counts."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from generator.context import Run
+from generator.data import SPLIT_NAMES
+from generator.data.load import load_dataset
+from generator.figures.data import plot_class_counts, plot_sample_grid
+
+DATA_STEP_VERSION = 1
+
+
+def run_dataset(run: Run) -> dict:
+    config = run.config
+    with run.progress.stage("load data") as record:
+        source = config.data.path and (run.paths.root / config.data.path)
+        inputs = {"data": config.data, "classes": config.classes, "seed": config.seed,
+                  "files": _data_files(source)}
+        data = run.cached("data", DATA_STEP_VERSION, inputs, lambda: load_dataset(config, run.paths.root), record)
+        run.results["data"] = data
+        counts = {name: _class_counts(getattr(data, name).labels, data.class_names) for name in SPLIT_NAMES}
+        evaluation = data.evaluation
+        figures = {
+            "sample_grid": run.figure("sample_grid", (evaluation.images[:2000], evaluation.labels[:2000]),
+                                      lambda: plot_sample_grid(evaluation.images, evaluation.labels,
+                                                               data.class_names), record=record),
+            "class_counts": run.figure("class_counts", counts,
+                                       lambda: plot_class_counts(counts, data.class_names), record=record),
+        }
+    quirks = _describe_quirks(np.concatenate([getattr(data, n).images for n in SPLIT_NAMES]))
+    return {
+        "source": data.source,
+        "path": config.data.path,
+        "image_shape": list(evaluation.images.shape[1:]),
+        "evaluated_split": data.evaluated,
+        "evaluated_label": data.evaluated_label,
+        "evaluated_size": len(evaluation),
+        "split_sizes": {name: len(getattr(data, name)) for name in SPLIT_NAMES},
+        "counts": counts,
+        "has_part_masks": evaluation.regions is not None,
+        "shortcut": config.data.synthetic.shortcut if data.source == "synthetic" else None,
+        "quirks": quirks,
+        "figures": figures,
+    }
+
+
+def _class_counts(labels: np.ndarray, class_names) -> dict[str, int]:
+    counts = np.bincount(labels, minlength=len(class_names))
+    return {name: int(counts[i]) for i, name in enumerate(class_names)}
+
+
+def _describe_quirks(images: np.ndarray) -> dict[str, int]:
+    """Constant images and exact duplicates: real FER2013 has both; the report counts them."""
+    flat = images.reshape(len(images), -1)
+    constant = int(np.sum(flat.max(axis=1) == flat.min(axis=1)))
+    unique = len({row.tobytes() for row in (flat * 255).round().astype(np.uint8)})
+    return {"constant": constant, "duplicates": len(images) - unique}
+
+
+def _data_files(path) -> list:
+    """The data file, or every file of a data folder, by name and content (hashed by the cache)."""
+    if not path or not path.exists():
+        return []
+    files = sorted(p for p in ([path] if path.is_file() else path.rglob("*")) if p.is_file())
+    return [(p.relative_to(path.parent).as_posix(), p) for p in files]
