@@ -1,0 +1,171 @@
+"""Grad-CAM family: where the maps fall on a model that only reads the left half, and the map contract."""
+
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+from generator.explain.cams import METHODS, compute_cams, compute_class_mean_cams  # noqa: E402
+from generator.figures.cams import plot_cams, plot_class_mean_cams  # noqa: E402
+
+SIZE = 24
+
+
+def left_half_model():
+    """Softmax over {horizontal bar, vertical bar}, detected by hand-set 5x5 filters.
+
+    A bar's pixels are 1; a filter fires only where 5 aligned pixels sum above 4, which
+    uniform noise in [0, 0.6] never reaches. So the class is decided by the left half.
+    """
+    inputs = keras.Input((SIZE, SIZE, 1))
+    conv = keras.layers.Conv2D(2, 5, padding="same", activation="relu", name="bars")
+    x = conv(inputs)
+    x = keras.layers.GlobalMaxPooling2D()(x)
+    dense = keras.layers.Dense(2, activation="softmax", name="predictions")
+    outputs = dense(x)
+    kernel = np.zeros((5, 5, 1, 2), np.float32)
+    kernel[2, :, 0, 0] = 1.0   # horizontal
+    kernel[:, 2, 0, 1] = 1.0   # vertical
+    conv.set_weights([kernel, np.full(2, -4.0, np.float32)])
+    dense.set_weights([np.array([[4.0, -4.0], [-4.0, 4.0]], np.float32), np.zeros(2, np.float32)])
+    return keras.Model(inputs, outputs)
+
+
+def left_half_images(count: int, seed: int = 0):
+    """Left half: dark with a 7-pixel bar (class 0 horizontal, 1 vertical); right half: noise."""
+    rng = np.random.default_rng(seed)
+    images = np.zeros((count, SIZE, SIZE, 1), np.float32)
+    images[:, :, SIZE // 2:, 0] = rng.uniform(0.0, 0.6, (count, SIZE, SIZE // 2))
+    labels = np.arange(count) % 2
+    for image, label in zip(images, labels):
+        row, col = rng.integers(3, SIZE - 10), rng.integers(1, SIZE // 2 - 8)
+        if label == 0:
+            image[row, col:col + 7, 0] = 1.0
+        else:
+            image[row:row + 7, col + 3, 0] = 1.0
+    return images, labels
+
+
+def left_share(maps: np.ndarray) -> np.ndarray:
+    positive = np.maximum(maps, 0.0)
+    return positive[:, :, :SIZE // 2].sum(axis=(1, 2)) / positive.sum(axis=(1, 2))
+
+
+@pytest.fixture(scope="module")
+def model():
+    return left_half_model()
+
+
+@pytest.fixture(scope="module")
+def data():
+    return left_half_images(6)
+
+
+@pytest.fixture(scope="module")
+def cams(model, data):
+    images, labels = data
+    return compute_cams(model, images, labels, "bars")
+
+
+def test_the_model_reads_the_bars(model, data):
+    images, labels = data
+    assert (model.predict(images, verbose=0).argmax(axis=1) == labels).all()
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_maps_fall_on_the_left_half(cams, method):
+    share = left_share(cams[method])
+    assert (share >= 0.7).all(), share
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_maps_are_finite_in_unit_range_and_scaled_per_image(cams, method):
+    maps = cams[method]
+    assert maps.shape == (6, SIZE, SIZE) and maps.dtype == np.float32
+    assert np.isfinite(maps).all()
+    np.testing.assert_allclose(maps.max(axis=(1, 2)), 1.0, atol=1e-6)
+    np.testing.assert_allclose(maps.min(axis=(1, 2)), 0.0, atol=1e-6)
+
+
+def test_gradcam_peaks_on_the_bar(cams, data):
+    images, _ = data
+    for image, grad_map in zip(images, cams["gradcam"]):
+        bar = image[..., 0] == 1.0
+        assert grad_map[bar].mean() > 3 * grad_map[~bar].mean()
+
+
+def test_the_wrong_class_gets_no_map_on_a_clean_bar(model, data):
+    images, labels = data
+    maps = compute_cams(model, images, 1 - labels, "bars", methods=("gradcam",))["gradcam"]
+    assert np.all(maps == 0.0)  # ReLU of a negative evidence map, zero-range guard
+
+
+def test_constant_images_give_finite_maps(model):
+    constant = np.stack([np.zeros((SIZE, SIZE, 1)), np.full((SIZE, SIZE, 1), 0.5)]).astype(np.float32)
+    maps = compute_cams(model, constant, [0, 1], "bars")
+    for method, values in maps.items():
+        assert values.shape == (2, SIZE, SIZE), method
+        assert np.isfinite(values).all() and values.min() >= 0.0 and values.max() <= 1.0, method
+
+
+def test_batch_independent(model, data, cams):
+    images, labels = data
+    alone = compute_cams(model, images[3:4], labels[3:4], "bars", methods=("gradcam", "layercam"))
+    chunked = compute_cams(model, images, labels, "bars", methods=("gradcam",), batch_size=4)
+    for method in ("gradcam", "layercam"):
+        np.testing.assert_allclose(alone[method][0], cams[method][3], atol=1e-5)
+    np.testing.assert_allclose(chunked["gradcam"], cams["gradcam"], atol=1e-5)
+
+
+def test_callers_model_is_untouched(model, data, cams):
+    images, _ = data
+    assert model.get_layer("predictions").activation is keras.activations.softmax
+    np.testing.assert_allclose(model.predict(images, verbose=0).sum(axis=1), 1.0, atol=1e-5)
+
+
+def test_dense_head_64px_and_three_channels():
+    keras.utils.set_random_seed(1)
+    inputs = keras.Input((64, 64, 3))
+    x = keras.layers.Conv2D(4, 3, activation="relu", name="conv_a")(inputs)
+    x = keras.layers.MaxPooling2D(4)(x)
+    x = keras.layers.Conv2D(6, 3, activation="relu", name="conv_b")(x)
+    x = keras.layers.Flatten()(x)
+    x = keras.layers.Dense(16, activation="relu")(x)
+    x = keras.layers.Dense(8, activation="relu")(x)
+    model = keras.Model(inputs, keras.layers.Dense(3, activation="softmax")(x))
+    images = np.random.default_rng(2).random((3, 64, 64, 3)).astype(np.float32)
+    maps = compute_cams(model, images, [0, 1, 2], "conv_b")
+    for method, values in maps.items():
+        assert values.shape == (3, 64, 64), method
+        assert np.isfinite(values).all() and 0.0 <= values.min() and values.max() <= 1.0, method
+        assert (values.reshape(3, -1).std(axis=1) > 0).any(), method
+
+
+def test_class_means(model, data):
+    images, labels = data
+    predictions = labels.copy()
+    predictions[labels == 1] = 0          # no vertical-bar image is "correct"
+    means = compute_class_mean_cams(model, images, labels, predictions, "bars", per_class=2,
+                                    methods=("gradcam", "layercam"))
+    assert means.counts == (2, 0)
+    first_two = np.flatnonzero(labels == 0)[:2]
+    expected = compute_cams(model, images[first_two], labels[first_two], "bars",
+                            methods=("gradcam",))["gradcam"].mean(axis=0)
+    np.testing.assert_allclose(means.means["gradcam"][0], expected, atol=1e-6)
+    assert means.means["gradcam"][1] is None and means.means["layercam"][1] is None
+    assert np.isfinite(means.means["layercam"][0]).all()
+
+
+def test_plots(data, cams):
+    images, labels = data
+    fig = plot_cams(images[:2], cams, ("H", "V"), labels[:2])
+    assert len(fig.axes) == 2 * (1 + len(METHODS))
+    assert sum(len(ax.images) for ax in fig.axes) == 2 * (1 + 2 * len(METHODS))
+    means = {"gradcam": [cams["gradcam"][0], None], "scorecam": [cams["scorecam"][0], None]}
+    fig = plot_class_mean_cams(means, ("H", "V"))
+    cells = [ax for ax in fig.axes if ax.get_label() != "<colorbar>"]
+    assert [len(ax.images) for ax in cells] == [1, 0, 1, 0]
+    np.testing.assert_array_equal(cells[0].images[0].get_array(), cams["gradcam"][0])
