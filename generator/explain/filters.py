@@ -1,0 +1,171 @@
+"""Filter visualisation: the input that most activates each filter of a layer, by gradient ascent.
+
+Paper: Erhan et al. 2009, "Visualizing Higher-Layer Features of a Deep Network",
+https://www.researchgate.net/publication/265022827; regularisation after Yosinski et al.
+2015, https://arxiv.org/abs/1506.06579 (jitter, Gaussian blur every few steps, decay).
+
+The objective of filter i is the mean over positions of the layer's output channel i
+(after the layer's own activation function, as its feature map shows it). While a
+filter is silent everywhere (a ReLU output of zero, which has no gradient), it ascends
+its largest pre-activation instead, until it fires. All filters are optimised
+together: a batch of F inputs, input i ascending filter i, in one compiled step.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class FilterPatterns:
+    """Gradient-ascent results for one layer, filters in the layer's channel order.
+
+    `patterns` (F, H, W, C) float32 lie in the model's input range. Activations are
+    mean layer outputs of each filter on its own input: at the seeded start (mid-grey
+    plus small noise) and on the final pattern. A dead filter's activation could not
+    be raised (zero gradient, or an output that never rises above its start).
+    """
+
+    layer_name: str
+    patterns: np.ndarray
+    start_activation: np.ndarray
+    final_activation: np.ndarray
+    dead: np.ndarray
+
+
+@dataclass(frozen=True)
+class Ascent:
+    """Settings of the ascent, tuned for small grayscale inputs (48 x 48)."""
+
+    step_size: float = 0.05     # per step, in units of the input range, along the RMS-normalised gradient
+    jitter: int = 1             # random shift of the whole batch by up to this many pixels each step
+    blur_every: int = 4         # Gaussian blur of the patterns every this many steps (0: never)
+    blur_sigma: float = 0.5     # pixels
+    decay: float = 0.0          # pull towards mid-grey per step (fraction of the offset)
+    noise: float = 0.15         # start noise std around mid-grey, in units of the input range
+
+
+def compute_filter_patterns(model, layer_name: str, steps: int = 100, seed: int = 0,
+                            input_range: tuple[float, float] = (0.0, 1.0),
+                            settings: Ascent | None = None) -> FilterPatterns:
+    """Patterns maximising each filter of `layer_name`; the same seed gives the same result."""
+    import tensorflow as tf
+
+    settings = settings or Ascent()
+    pre, activation = _layer_models(model, layer_name)
+    n_filters = int(pre.outputs[0].shape[-1])
+    low, high = (float(v) for v in input_range)
+    start = _start_inputs(model, n_filters, low, high, settings.noise, seed)
+    step = _compiled_step(pre, activation, settings, low, high, seed)
+    inputs = tf.Variable(start)
+    for k in range(int(steps)):
+        step(inputs, tf.constant(k, tf.int32))
+    patterns = inputs.numpy()
+    before, flat = _evaluate(pre, activation, start)
+    after, _ = _evaluate(pre, activation, patterns)
+    dead = flat | (after - before <= 1e-6 * np.maximum(1.0, np.abs(before)))
+    return FilterPatterns(layer_name, patterns.astype(np.float32), before, after, dead)
+
+
+def _layer_models(model, layer_name):
+    """The layer without its activation (input -> pre-activation, on a clone), and that activation."""
+    import keras
+
+    activation = model.get_layer(layer_name).activation or keras.activations.linear
+    clone = keras.models.clone_model(model)
+    clone.set_weights(model.get_weights())
+    clone.get_layer(layer_name).activation = keras.activations.linear
+    pre = keras.Model(clone.inputs[0], clone.get_layer(layer_name).output)
+    return pre, activation
+
+
+def _start_inputs(model, n_filters, low, high, noise, seed):
+    shape = tuple(model.inputs[0].shape[1:])
+    if None in shape:
+        raise ValueError(f"filter patterns need a fixed input size, the model takes {shape}")
+    rng = np.random.default_rng(seed)
+    start = (low + high) / 2 + noise * (high - low) * rng.standard_normal((n_filters, *shape))
+    return np.clip(start, low, high).astype(np.float32)
+
+
+def _own_means(values):
+    """(F, h, w, F) -> (F,): mean over positions of channel i in batch item i."""
+    import tensorflow as tf
+
+    return tf.linalg.diag_part(tf.reduce_mean(values, axis=(1, 2)))
+
+
+def _own_peaks(values):
+    """(F, h, w, F) -> (F,): the largest value of channel i in batch item i."""
+    import tensorflow as tf
+
+    return tf.linalg.diag_part(tf.reduce_max(values, axis=(1, 2)))
+
+
+def _objective(activation, z):
+    """Per filter: its mean output; while it is silent everywhere, its largest pre-activation."""
+    import tensorflow as tf
+
+    out = activation(z)
+    silent = _own_peaks(out) <= 0
+    return tf.where(silent, _own_peaks(z), _own_means(out))
+
+
+def _compiled_step(pre, activation, settings, low, high, seed):
+    import tensorflow as tf
+
+    span, mid = high - low, (low + high) / 2
+    blur = _gaussian_blur(settings.blur_sigma)
+
+    @tf.function(reduce_retracing=True)
+    def step(inputs, k):
+        shift = tf.random.stateless_uniform([2], seed=tf.stack([seed, k]), minval=-settings.jitter,
+                                            maxval=settings.jitter + 1, dtype=tf.int32)
+        with tf.GradientTape(watch_accessed_variables=False) as tape:
+            tape.watch(inputs)
+            moved = tf.roll(inputs, shift, axis=(1, 2))
+            z = pre(moved, training=False)
+            score = tf.reduce_sum(_objective(activation, z))
+        grad = tape.gradient(score, inputs)
+        rms = tf.sqrt(tf.reduce_mean(tf.square(grad), axis=(1, 2, 3), keepdims=True))
+        x = inputs + settings.step_size * span * grad / (rms + 1e-12)
+        x = mid + (1.0 - settings.decay) * (x - mid)
+        if settings.blur_every:
+            x = tf.cond(k % settings.blur_every == settings.blur_every - 1, lambda: blur(x), lambda: x)
+        inputs.assign(tf.clip_by_value(x, low, high))
+
+    return step
+
+
+def _gaussian_blur(sigma):
+    """A depthwise Gaussian blur with reflected borders, for (N, H, W, C) tensors."""
+    import tensorflow as tf
+
+    radius = max(1, int(np.ceil(2 * sigma)))
+    taps = np.exp(-0.5 * (np.arange(-radius, radius + 1) / max(sigma, 1e-6)) ** 2)
+    kernel2d = np.outer(taps, taps) / np.outer(taps, taps).sum()
+
+    def blur(x):
+        channels = x.shape[-1]
+        kernel = tf.constant(np.tile(kernel2d[:, :, None, None], (1, 1, channels, 1)), x.dtype)
+        padded = tf.pad(x, [[0, 0], [radius, radius], [radius, radius], [0, 0]], mode="REFLECT")
+        return tf.nn.depthwise_conv2d(padded, kernel, [1, 1, 1, 1], "VALID")
+
+    return blur
+
+
+def _evaluate(pre, activation, inputs):
+    """Each filter's mean activation on its own input, and whether its ascent gradient is all zero."""
+    import tensorflow as tf
+
+    x = tf.constant(inputs)
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        z = pre(x, training=False)
+        means = _own_means(activation(z))
+        score = tf.reduce_sum(_objective(activation, z))
+    grad = tape.gradient(score, x)
+    flat = tf.reduce_max(tf.abs(grad), axis=(1, 2, 3)) == 0
+    return means.numpy().astype(np.float32), flat.numpy()
