@@ -142,7 +142,7 @@ def _read_header(path: Path, header: bytes, columns: tuple[str, ...]) -> tuple[i
     if missing:
         raise UserError(where, "missing column " + ", ".join(f"'{c}'" for c in missing),
                         f"expected columns `{expected}`")
-    twice = sorted({n for n in names if folded.count(n.casefold()) > 1})
+    twice = [c for c in columns if folded.count(c.casefold()) > 1]
     if twice:
         raise UserError(where, f"column '{twice[0]}' appears more than once", f"expected `{expected}`")
     return tuple(folded.index(c.casefold()) for c in columns) + (len(names),)
@@ -312,7 +312,8 @@ def _parse_labels(path, raw, lines, class_names):
             names = ", ".join(f"{i}={name}" for i, name in enumerate(class_names))
             return np.empty(0, np.int64), (number, UserError(f"{path}:{number}", verdict,
                                                              f"labels index the classes: {names}"))
-    return np.fromiter((verdicts[value] for value in raw), np.int64, len(raw)), None
+    checked = raw[:len(lines)]  # rows after a bad pixel row were not checked
+    return np.fromiter((verdicts[value] for value in checked), np.int64, len(checked)), None
 
 
 def _label_verdict(raw: bytes, n_classes: int) -> int | str:
