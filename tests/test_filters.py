@@ -90,16 +90,27 @@ LINE = np.array([[-1, -1, -1], [2, 2, 2], [-1, -1, -1]], np.float32) / 3
 KERNELS = [LINE, LINE.T, np.eye(3) - 1 / 3, np.fliplr(np.eye(3)) - 1 / 3]
 
 
-@pytest.fixture(scope="module")
-def oriented():
-    """Conv layer whose filter i detects one orientation: horizontal, vertical, two diagonals."""
+@pytest.fixture(scope="module", params=["conv-relu", "conv-bn-relu"])
+def oriented(request):
+    """Conv layer whose filter i detects one orientation (horizontal, vertical, two diagonals).
+
+    Its response is relu(correlation - 0.1): from the conv's own activation and bias, or
+    from a bias-free linear conv followed by BatchNormalization (shift -0.1) and a ReLU layer.
+    """
     inputs = keras.Input((12, 12, 1))
-    conv = keras.layers.Conv2D(4, 3, activation="relu", name="edges")
-    x = keras.layers.GlobalAveragePooling2D()(conv(inputs))
-    model = keras.Model(inputs, keras.layers.Dense(2, activation="softmax")(x))
     kernel = np.stack(KERNELS, axis=-1)[:, :, None, :].astype(np.float32)
-    conv.set_weights([kernel, np.full(4, -0.1, np.float32)])
-    return model
+    if request.param == "conv-relu":
+        conv = keras.layers.Conv2D(4, 3, activation="relu", name="edges")
+        x = conv(inputs)
+        conv.set_weights([kernel, np.full(4, -0.1, np.float32)])
+    else:
+        conv = keras.layers.Conv2D(4, 3, use_bias=False, name="edges")
+        norm = keras.layers.BatchNormalization(epsilon=1e-3)
+        x = keras.layers.Activation("relu")(norm(conv(inputs)))
+        conv.set_weights([kernel])
+        norm.set_weights([np.ones(4), np.full(4, -0.1), np.zeros(4), np.full(4, 1 - 1e-3)])
+    x = keras.layers.GlobalAveragePooling2D()(x)
+    return keras.Model(inputs, keras.layers.Dense(2, activation="softmax")(x))
 
 
 def test_pattern_i_drives_filter_i_and_map_i_is_filter_i(oriented):

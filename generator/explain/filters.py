@@ -4,11 +4,12 @@ Paper: Erhan et al. 2009, "Visualizing Higher-Layer Features of a Deep Network",
 https://www.researchgate.net/publication/265022827; regularisation after Yosinski et al.
 2015, https://arxiv.org/abs/1506.06579 (jitter, Gaussian blur every few steps, decay).
 
-The objective of filter i is the mean over positions of the layer's output channel i
-(after the layer's own activation function, as its feature map shows it). While a
-filter is silent everywhere (a ReLU output of zero, which has no gradient), it ascends
-its largest pre-activation instead, until it fires. All filters are optimised
-together: a batch of F inputs, input i ascending filter i, in one compiled step.
+The objective of filter i is the mean over positions of its response: the map that
+`feature_maps.compute_feature_maps` shows (the conv output after its activation, and
+after a BatchNormalization and activation layer that directly follow it). While a
+filter is silent everywhere (a ReLU output of zero has no gradient), it ascends its
+largest pre-activation instead, until it fires. All filters are optimised together:
+a batch of F inputs, input i ascending filter i, in one compiled step.
 """
 
 from __future__ import annotations
@@ -17,15 +18,17 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from generator.explain.feature_maps import activation_layer_types, response_layers
+
 
 @dataclass(frozen=True)
 class FilterPatterns:
     """Gradient-ascent results for one layer, filters in the layer's channel order.
 
     `patterns` (F, H, W, C) float32 lie in the model's input range. Activations are
-    mean layer outputs of each filter on its own input: at the seeded start (mid-grey
-    plus small noise) and on the final pattern. A dead filter's activation could not
-    be raised (zero gradient, or an output that never rises above its start).
+    each filter's mean response to its own input: at the seeded start (mid-grey plus
+    small noise) and on the final pattern. A dead filter's activation could not be
+    raised (zero gradient, or a response that never rises above its start).
     """
 
     layer_name: str
@@ -70,15 +73,24 @@ def compute_filter_patterns(model, layer_name: str, steps: int = 100, seed: int 
 
 
 def _layer_models(model, layer_name):
-    """The layer without its activation (input -> pre-activation, on a clone), and that activation."""
+    """(pre, activation): input -> the response before its last activation, and that activation.
+
+    The response is the one `compute_feature_maps` shows. A conv layer's own
+    activation is split off on a clone, so the caller's model is never changed.
+    """
     import keras
 
-    activation = model.get_layer(layer_name).activation or keras.activations.linear
+    chain = [model.get_layer(name) for name in response_layers(model, layer_name)]
+    last = chain[-1]
+    if isinstance(last, activation_layer_types()):
+        return keras.Model(model.inputs[0], last.input), last
+    own = getattr(last, "activation", None)
+    if len(chain) > 1 or own in (None, keras.activations.linear):
+        return keras.Model(model.inputs[0], last.output), keras.activations.linear
     clone = keras.models.clone_model(model)
     clone.set_weights(model.get_weights())
     clone.get_layer(layer_name).activation = keras.activations.linear
-    pre = keras.Model(clone.inputs[0], clone.get_layer(layer_name).output)
-    return pre, activation
+    return keras.Model(clone.inputs[0], clone.get_layer(layer_name).output), own
 
 
 def _start_inputs(model, n_filters, low, high, noise, seed):
