@@ -30,7 +30,7 @@ _NEUTRAL = dict(
     brow_v=-0.42, brow_u=0.42, brow_len=0.21, brow_tilt=0.0, brow_arch=0.035,
     eye_hu=0.075, eye_hl=0.055,
     nose_lift=0.0, wrinkle=0.0, nostril=0.0,
-    mouth_v=0.0, mouth_w=0.30, mouth_c=0.0, mouth_au=0.0, mouth_al=0.0,
+    mouth_v=0.0, mouth_w=0.33, mouth_c=0.0, mouth_au=0.0, mouth_al=0.0,
     mouth_round=0.0, mouth_teeth=0.0, mouth_thick=1.0, cheek=0.0,
 )
 # What each class changes, at intensity 1.
@@ -53,7 +53,7 @@ _GEOMETRY = tuple(_NEUTRAL)
 _JITTER = dict(brow_v=0.03, brow_u=0.025, brow_len=0.025, brow_tilt=0.025, brow_arch=0.02,
                eye_hu=0.008, eye_hl=0.008, nose_lift=0.02, mouth_v=0.035, mouth_w=0.035,
                mouth_c=0.015, mouth_thick=0.15)
-_EYE_U, _EYE_V, _EYE_W = 0.42, -0.08, 0.17     # eye centre (|u|, v) and half-width
+_EYE_U, _EYE_V, _EYE_W = 0.42, -0.08, 0.18     # eye centre (|u|, v) and half-width
 _NOSE_V = 0.27                                  # nose base
 _MOUTH_V = 0.58                                 # mouth centre line
 _CHEEK_U, _CHEEK_W = 0.56, 0.15                 # raised-cheek centre |u| and half-width
@@ -123,13 +123,13 @@ def sample_face_params(n: int, rng: np.random.Generator, size: int = 48) -> Face
     """Draw identity, pose, lighting, nuisances and noise of `n` faces, independent of any class."""
     s = size / 48.0
     uni = lambda lo, hi, shape=(n,): rng.uniform(lo, hi, shape).astype(np.float32)  # noqa: E731
-    rx = uni(13.0, 16.0) * s
+    rx = uni(14.5, 17.5) * s
     spread = np.array([_JITTER.get(key, 0.0) for key in _GEOMETRY], np.float32)
     return FaceParams(
         size=size,
         cx=size / 2 + uni(-2.5, 2.5) * s, cy=size / 2 + uni(-1.0, 2.5) * s,
         rx=rx, ry=rx * uni(1.12, 1.3), angle=uni(-0.25, 0.25),
-        skin=uni(0.45, 0.9), ink=uni(0.12, 0.35), stroke=uni(0.45, 0.8) * s, intensity=uni(0.75, 1.05),
+        skin=uni(0.45, 0.9), ink=uni(0.12, 0.35), stroke=uni(0.5, 0.85) * s, intensity=uni(0.75, 1.05),
         jitter=(rng.uniform(-1, 1, (n, len(_GEOMETRY))) * spread).astype(np.float32),
         brow_asym=uni(-0.02, 0.02), eye_asym=uni(-0.012, 0.012), mouth_asym=uni(-0.04, 0.04),
         gaze=uni(-0.035, 0.035, (n, 2)),
@@ -143,7 +143,7 @@ def sample_face_params(n: int, rng: np.random.Generator, size: int = 48) -> Face
         hand=rng.random(n) < 0.15,
         hand_pose=np.stack([uni(0, 2 * np.pi), uni(0.75, 1.0), uni(0.85, 1.1), uni(-0.25, 0.25)], 1),
         light=uni(-0.3, 0.3, (n, 2)),
-        blur=uni(0.3, 0.85) * s, noise_level=uni(0.0, 0.04),
+        blur=uni(0.3, 0.75) * s, noise_level=uni(0.0, 0.04),
         noise=rng.standard_normal((n, size, size), dtype=np.float32),
     )
 
