@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from functools import cached_property
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, fields
 
@@ -230,11 +231,18 @@ class _Frame:
         dx, dy = self.x - _col(params.cx), self.y - _col(params.cy)
         self.u = (dx * self.cos + dy * self.sin) / self.rx
         self.v = (dy * self.cos - dx * self.sin) / self.ry
-        self.au = np.abs(self.u)
-        self.side = np.where(self.u < 0, np.float32(-1), np.float32(1))
         self.hw = _col(params.stroke)
         self.skin = _col(params.skin)
         self.dark = self.skin * _col(params.ink)
+
+    @cached_property
+    def au(self) -> np.ndarray:
+        return np.abs(self.u)
+
+    @cached_property
+    def side(self) -> np.ndarray:
+        """-1 on the face's left half (u < 0), +1 on its right."""
+        return np.where(self.u < 0, np.float32(-1), np.float32(1))
 
     def pixels(self, u, v):
         """Face-local (u, v) to pixel (x, y)."""
@@ -474,6 +482,18 @@ def _region_masks(frame: _Frame, geo: dict, occluded: np.ndarray) -> np.ndarray:
     return out
 
 
+def _region_labels(frame: _Frame, geo: dict, outside: np.ndarray) -> np.ndarray:
+    """The same partition as `_region_masks`, as one uint8 label per pixel, in fewer passes."""
+    v, au = frame.v, frame.au
+    band = sum((v >= geo[k]).view(np.uint8) for k in ("b1", "b2", "b3", "b4", "b5"))
+    labels = band + (band >= 4)                                   # 0..5 -> forehead..eyes, nose, mouth, chin
+    labels += (band == 2) & (au < geo["column"])                  # eyes -> nose between the eyes
+    labels += (band == 3) & (au >= _NOSE_HALF)                    # nose -> cheeks beside it
+    labels -= (band == 4) & (au >= geo["mouth_half"])             # mouth -> cheeks beside it
+    labels[outside] = OUTSIDE
+    return labels
+
+
 # --- the rest of the picture --------------------------------------------------------------------
 
 def _over(image, alpha, tone):
@@ -554,7 +574,7 @@ def _background(frame: _Frame) -> np.ndarray:
     centres = (np.arange(size, dtype=np.float32) + 0.5) * coarse / size - 0.5
     lerp = np.maximum(0, 1 - np.abs(centres[:, None] - np.arange(coarse)[None, :])).astype(np.float32)
     lerp /= lerp.sum(1, keepdims=True)
-    texture = np.einsum("ij,njk,lk->nil", lerp, p.bg_texture, lerp, optimize=True)
+    texture = np.matmul(np.matmul(lerp, p.bg_texture), lerp.T)
     level = _col(p.background)
     level = np.where(np.abs(level - frame.skin) < 0.15, level + np.where(frame.skin > 0.6, -0.3, 0.3), level)
     ramp = (np.arange(size, dtype=np.float32) + 0.5) / size - 0.5
@@ -601,7 +621,7 @@ def _render(params: FaceParams, labels: np.ndarray, class_names: tuple[str, ...]
     _over(window, np.clip(-_ellipse(ears, 0.98 * ears.side, -0.05, 0.13, 0.2), 0, 1) * _col(p.ears), ears.skin * 0.92)
     pixels[flat] = window
     r2 = u * u + v * v
-    face = (r2 - 1) / (2 * np.sqrt((u / frame.rx) ** 2 + (v / frame.ry) ** 2) + 1e-3)
+    face = (np.sqrt(r2) - 1) * np.sqrt(frame.rx * frame.ry)  # ~ pixel distance to the outline
     _over(image, np.clip(0.5 - face, 0, 1), skin * (1 - 0.18 * r2 * r2))
     _over(image, _stroke(np.abs(face), 0.4) * 0.6, skin * 0.55)
     for _, flat, layers in _draw_parts(frame, geo):
@@ -618,7 +638,4 @@ def _render(params: FaceParams, labels: np.ndarray, class_names: tuple[str, ...]
         _shortcut_mark(image, rows, frame.size)
     image += _col(p.noise_level) * p.noise
     np.clip(image, 0, 1, out=image)
-    regions = np.zeros(image.shape, np.uint8)
-    for i, mask in enumerate(np.moveaxis(_region_masks(frame, geo, occluded), 1, 0)):
-        regions += mask.view(np.uint8) * np.uint8(i)
-    return image, regions
+    return image, _region_labels(frame, geo, occluded | (r2 > 1))
