@@ -80,7 +80,6 @@ def _quiet_libraries(debug: bool) -> None:
     """TensorFlow's start-up chatter is noise in a report build; --debug keeps it."""
     if not debug:
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-        os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")  # set: silences the start-up notice
         import warnings
 
         warnings.filterwarnings("ignore", category=UserWarning)

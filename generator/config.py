@@ -44,7 +44,7 @@ class ModelConfig:
     path: str | None = None         # absent = train
     arch: Literal["small", "vgg"] = "small"
     epochs: int = 30
-    batch_size: int = 64
+    batch_size: int = 32
     patience: int = 4               # early stopping on validation loss
     input_scale: Union[str, dict[str, float]] = "0-1"
 

@@ -69,10 +69,12 @@ class Run:
         return self.staging.write(f"figures/{name}.png", png)
 
     def cached(self, step: str, version: int, inputs: Any, compute: Callable[[], Any],
-               record: StageRecord) -> Any:
-        """A cached step whose cache hit is noted on the stage record."""
+               record: StageRecord, model_images: int = 0) -> Any:
+        """A cached step; the stage record notes the hit, or on a miss the images it sent through the model."""
         value, hit = self.cache.run(step, version, inputs, compute)
         record.note_cache(hit)
+        if not hit:
+            record.model_images += model_images
         return value
 
 

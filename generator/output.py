@@ -113,7 +113,7 @@ def _assemble_preview(staging: Staging, docs: Path, preview: Path) -> None:
 
 def _run_mkdocs(config: Path) -> None:
     env = dict(os.environ, NO_MKDOCS_2_WARNING="1")
-    result = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "--quiet",
+    result = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict",
                              "--config-file", str(config)], capture_output=True, text=True, env=env)
     if result.returncode != 0:
         problems = [line.strip() for line in result.stderr.splitlines()

@@ -13,9 +13,14 @@ from generator.context import Paths, Run
 from generator.output import Staging, build_site, publish_docs
 from generator.pages import languages_of, load_notes, page_filename, render_pages
 from generator.progress import Progress
+from generator.sections.cams import run_cams
 from generator.sections.dataset import run_dataset
 from generator.sections.evaluation import run_evaluation
+from generator.sections.filters import run_filters
 from generator.sections.model import run_model
+from generator.sections.saliency import run_saliency
+from generator.sections.samples import run_samples
+from generator.sections.superpixels import run_lime
 
 LIBRARIES = ("tensorflow-cpu", "tensorflow", "keras", "tf-keras-vis", "lime", "numpy", "matplotlib",
              "jinja2", "mkdocs", "mkdocs-material", "mkdocs-static-i18n")
@@ -57,6 +62,11 @@ def collect_facts(run: Run) -> dict:
     facts["accuracy"] = evaluation["accuracy"]
     facts["per_class_accuracy"] = evaluation["per_class_accuracy"]
     facts["confusion_matrix"] = evaluation["matrix"]
+    facts["samples"] = run_samples(run)
+    facts["saliency"] = run_saliency(run)
+    facts["filters"] = run_filters(run)
+    facts["lime"] = run_lime(run)
+    facts["cams"] = run_cams(run)
     return facts
 
 

@@ -95,7 +95,10 @@ def _gunzip(path: Path, raw: bytes) -> bytes:
 def _refuse_binary(path: Path, raw: bytes, expected: str) -> None:
     for magic, kind in _ARCHIVES.items():
         if raw.startswith(magic):
-            raise UserError(path, f"is {kind}, not a text file", f"extract it first; expected {expected}")
+            hint = f"extract it first; expected {expected}"
+            if kind == "a zip archive":
+                hint += " (an Excel workbook is a zip too: save it as CSV)"
+            raise UserError(path, f"is {kind}, not a text file", hint)
     if len(raw) > 262 and raw[257:262] == b"ustar":
         raise UserError(path, "is a tar archive, not a text file",
                         f"extract it first (tar -xf); expected {expected}")

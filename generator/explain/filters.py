@@ -60,7 +60,7 @@ def compute_filter_patterns(model, layer_name: str, steps: int = 100, seed: int 
     pre, activation = _layer_models(model, layer_name)
     n_filters = int(pre.outputs[0].shape[-1])
     low, high = (float(v) for v in input_range)
-    start = _start_inputs(model, n_filters, low, high, settings.noise, seed)
+    start = start_inputs(model.inputs[0].shape[1:], n_filters, seed, (low, high), settings.noise)
     step = _compiled_step(pre, activation, settings, low, high, seed)
     inputs = tf.Variable(start)
     for k in range(int(steps)):
@@ -93,12 +93,13 @@ def _layer_models(model, layer_name):
     return keras.Model(clone.inputs[0], clone.get_layer(layer_name).output), own
 
 
-def _start_inputs(model, n_filters, low, high, noise, seed):
-    shape = tuple(model.inputs[0].shape[1:])
-    if None in shape:
-        raise ValueError(f"filter patterns need a fixed input size, the model takes {shape}")
+def start_inputs(shape, count: int, seed: int, input_range=(0.0, 1.0), noise: float = Ascent.noise):
+    """(count, *shape) float32: mid-grey plus seeded Gaussian noise (std `noise` x range), clipped."""
+    if None in tuple(shape):
+        raise ValueError(f"filter patterns need a fixed input size, the model takes {tuple(shape)}")
+    low, high = input_range
     rng = np.random.default_rng(seed)
-    start = (low + high) / 2 + noise * (high - low) * rng.standard_normal((n_filters, *shape))
+    start = (low + high) / 2 + noise * (high - low) * rng.standard_normal((count, *shape))
     return np.clip(start, low, high).astype(np.float32)
 
 

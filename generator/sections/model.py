@@ -102,9 +102,11 @@ def _training_facts(report_model: ReportModel) -> dict | None:
 def predict(run: Run, images: np.ndarray, record, batch_size: int = 256) -> np.ndarray:
     """Class probabilities for [0, 1] images, cached per model and images."""
     model = run.results["model"]
+    return run.cached("predict", 1, (model.model_id, images),
+                      lambda: model.model.predict(model.to_input(images), batch_size=batch_size, verbose=0),
+                      record, model_images=len(images))
 
-    def compute():
-        record.model_images += len(images)
-        return model.model.predict(model.to_input(images), batch_size=batch_size, verbose=0)
 
-    return run.cached("predict", 1, (model.model_id, images), compute, record)
+def input_value(model: ReportModel, gray: float) -> float:
+    """The model-input value of a gray level in [0, 1] (0 = black), after the configured scaling."""
+    return float(model.to_input(np.full((1, 2, 2, 1), gray, np.float32)).flat[0])

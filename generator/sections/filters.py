@@ -1,0 +1,73 @@
+"""Section 2: filter patterns of one convolution layer and its feature maps for one sample image."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from generator.context import Run
+from generator.explain.common import conv_layer_names, resolve_conv_layer
+from generator.explain.feature_maps import compute_feature_maps
+from generator.explain.filters import compute_filter_patterns
+from generator.errors import UserError
+from generator.figures.filters import plot_feature_maps, plot_filter_grid
+from generator.sections.model import input_value
+
+FILTERS_STEP_VERSION = 1
+GRID_COLUMNS = 8
+
+
+def run_filters(run: Run) -> dict:
+    model, samples = run.results["model"], run.results["samples"]
+    settings = run.config.methods.filters
+    convs = conv_layer_names(model.model)
+    if not convs:
+        return {"available": False, "conv_layers": []}
+    layer = resolve_conv_layer(model.model, settings.layer, "methods.filters.layer", default_index=2)
+    index = _feature_image_index(samples, settings.image)
+    image = model.to_input(samples.split.images[index:index + 1])[0]
+    with run.progress.stage("filter patterns") as record:
+        low, high = _input_range(model)
+        count = int(model.model.get_layer(layer).output.shape[-1])
+        patterns = run.cached(
+            "filters", FILTERS_STEP_VERSION, (model.model_id, layer, settings.steps, run.config.seed, low, high),
+            lambda: compute_filter_patterns(model.model, layer, settings.steps, run.config.seed, (low, high)),
+            record, model_images=count * settings.steps)
+        maps = run.cached("feature_maps", FILTERS_STEP_VERSION, (model.model_id, layer, image),
+                          lambda: compute_feature_maps(model.model, layer, image), record, model_images=1)
+        run.results["filters"] = {"patterns": patterns, "feature_maps": maps, "layer": layer}
+        figures = {
+            "patterns": run.figure("filter_patterns", (patterns.patterns, patterns.dead), lambda: plot_filter_grid(
+                patterns.patterns, GRID_COLUMNS, dead=patterns.dead), record=record),
+            "feature_maps": run.figure("feature_maps", maps, lambda: plot_feature_maps(maps, GRID_COLUMNS),
+                                       record=record),
+        }
+    gain = patterns.final_activation - patterns.start_activation
+    return {
+        "available": True,
+        "conv_layers": convs,
+        "layer": layer,
+        "layer_number": convs.index(layer) + 1,
+        "filters": count,
+        "grid_columns": GRID_COLUMNS,
+        "steps": settings.steps,
+        "dead": [int(i) for i in np.flatnonzero(patterns.dead)],
+        "mean_start_activation": round(float(np.mean(patterns.start_activation)), 4),
+        "mean_final_activation": round(float(np.mean(patterns.final_activation)), 4),
+        "raised": int(np.sum(gain > 0)),
+        "feature_image": {"class": samples.classes[index], "row": int(samples.split.rows[index])},
+        "figures": figures,
+    }
+
+
+def _feature_image_index(samples, class_name: str | None) -> int:
+    if class_name is None:
+        return 0
+    if class_name not in samples.classes:
+        raise UserError("methods.filters.image", f"no sample image of class {class_name!r}",
+                        "choose one of: " + ", ".join(samples.classes))
+    return samples.classes.index(class_name)
+
+
+def _input_range(model) -> tuple[float, float]:
+    """The model-input values of a black and a white pixel: the range the ascent stays in."""
+    return input_value(model, 0.0), input_value(model, 1.0)

@@ -1,0 +1,44 @@
+"""Section 3: LIME superpixels for the sample images (true class, and predicted class where it differs)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+
+import numpy as np
+
+from generator.context import Run
+from generator.explain.lime_method import DEFAULT_SEGMENTATION, compute_lime
+from generator.figures.saliency import displayable
+from generator.figures.superpixels import plot_lime
+from generator.sections.model import input_value
+
+LIME_STEP_VERSION = 1
+
+
+def run_lime(run: Run) -> dict:
+    model, samples = run.results["model"], run.results["samples"]
+    settings = run.config.methods.lime
+    images, labels = model.to_input(samples.split.images), samples.split.labels
+    predicted = run.results["sample_predictions"]
+    wrong = np.flatnonzero(predicted != labels)
+    # Explain every image for its true class, then the misclassified ones for their predicted class.
+    rows = np.concatenate([np.arange(len(images)), wrong])
+    targets = np.concatenate([labels, predicted[wrong]])
+    segmentation = dict(DEFAULT_SEGMENTATION, n_segments=settings.segments)
+    fill = input_value(model, settings.fill)
+    with run.progress.stage("LIME") as record:
+        results = run.cached(
+            "lime", LIME_STEP_VERSION, (model.model_id, images[rows], targets, settings, run.config.seed),
+            lambda: compute_lime(model.model, images[rows], targets, settings.num_samples, segmentation,
+                                 fill, seed=run.config.seed),
+            record, model_images=len(rows) * settings.num_samples)
+        run.results["lime"] = results
+        shown = displayable(images[rows])
+        figure = run.figure("lime", (shown, [asdict(r) for r in results], labels[rows]), lambda: plot_lime(
+            shown, results, run.results["data"].class_names, labels[rows]), record=record)
+    return {
+        "settings": asdict(settings),
+        "segments": [int(r.segments.max()) + 1 for r in results],
+        "explained_for_predicted": [samples.classes[i] for i in wrong],
+        "figures": {"lime": figure},
+    }
