@@ -112,6 +112,12 @@ def images(*names, corrupt=None):
     return make
 
 
+def empty_class_folder(folder: Path) -> Path:
+    """Makes `folder` and returns the image root two levels up."""
+    folder.mkdir(parents=True)
+    return folder.parents[1]
+
+
 fer = partial(load_fer2013_csv, class_names=FER2013_CLASSES)
 ntu = partial(load_ntu_csv, class_names=FER2013_CLASSES)
 folder_loader = partial(load_image_folder, class_names=FER2013_CLASSES)
@@ -133,6 +139,8 @@ CASES = [
     ("utf-16", fer, write("u.csv", kaggle_text().encode("utf-16")), "", "UTF-16", "UTF-8"),
     ("no-header", fer, write("h.csv", kaggle_text().split("\n", 1)[1]), ":1", "no header line",
      "add `emotion,pixels,Usage` as the first line"),
+    ("blank-first-line", fer, write("h.csv", "\n" + kaggle_text() + "\r"), ":1", "line 1 is empty",
+     "the first line must be `emotion,pixels,Usage`"),
     ("unknown-column", fer, write("h.csv", kaggle_text(header="emotion,pixels,Usage,fold")), ":1",
      "unknown column 'fold'", "expected columns `emotion,pixels,Usage`"),
     ("missing-column", fer, write("h.csv", "emotion,pixels\n0,1 2\n"), ":1", "missing column 'Usage'",
@@ -214,8 +222,8 @@ CASES = [
      "cannot read this image", "replace or delete the file"),
     ("not-an-image", folder_loader, lambda d: (images(*GOOD)(d), image("faces/test/fear/x.jpg", b"hello")(d))[0],
      "/test/fear/x.jpg", "cannot read this image", "replace or delete"),
-    ("empty-train", folder_loader, lambda d: (images("test/happy/1.png")(d), (d / "faces/train/sad").mkdir(parents=True),
-                                              d / "faces")[2], "/train", "no images in this folder", ".png"),
+    ("empty-train", folder_loader, lambda d: empty_class_folder(images("test/happy/1.png")(d) / "train/sad"),
+     "/train", "no images in this folder", ".png"),
     ("two-validation-folders", folder_loader, images(*GOOD, "val/sad/1.png", "validation/sad/1.png"), "",
      "more than one validation folder (val, validation)", "keep one"),
 ]

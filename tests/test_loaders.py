@@ -227,7 +227,8 @@ def test_image_folder_without_test_uses_seeded_fractions(tmp_path):
     rows = [dataset.train.rows, dataset.validation.rows, dataset.test.rows]
     assert [len(r) for r in rows] == [10, 5, 5]
     assert sorted(np.concatenate(rows).tolist()) == list(range(1, 21))
-    for split, index in zip((dataset.train, dataset.validation, dataset.test), split_by_fractions(20, (0.5, 0.25, 0.25), 2)):
+    parts = split_by_fractions(20, (0.5, 0.25, 0.25), 2)
+    for split, index in zip((dataset.train, dataset.validation, dataset.test), parts):
         np.testing.assert_array_equal(split.rows, index + 1)
 
 

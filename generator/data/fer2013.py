@@ -126,6 +126,8 @@ def describe_dataset_quirks(dataset: Dataset) -> DataQuirks:
 def _read_header(path: Path, header: bytes, columns: tuple[str, ...]) -> tuple[int, ...]:
     """Position of each expected column in the file's header."""
     where, expected = f"{path}:1", ",".join(columns)
+    if not header.strip():
+        raise UserError(where, "line 1 is empty, not the header", f"the first line must be `{expected}`")
     try:
         names = [_unquote(n).decode("utf-8") for n in header.split(b",")]
     except UnicodeDecodeError:

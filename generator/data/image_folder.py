@@ -25,12 +25,14 @@ def load_image_folder(path: str | Path, class_names: tuple[str, ...], size: tupl
     validation is a seeded fraction of train/ (unless validation/ or val/ exists).
     `rows` number the images 1.. in listing order: split folder, class, file name.
     """
-    root = _check_root(Path(path), class_names)
+    root = _check_root(Path(path))
     folders = _split_folders(root, class_names)
     listing = []  # (split, label, file) in row order
     for name, role in sorted(folders.items()):
         listing += [(role, label, file) for label, file in _list_split(root / name, class_names)]
-    images = np.stack([_read_image(file, size) for _, _, file in listing])
+    images = np.empty((len(listing), *size, 1), np.float32)
+    for index, (_, _, file) in enumerate(listing):
+        images[index] = _read_image(file, size)
     labels = np.array([label for _, label, _ in listing], np.int64)
     roles = np.array([role for role, _, _ in listing])
     parts = _assign_splits(roles, fractions, seed)
@@ -39,7 +41,7 @@ def load_image_folder(path: str | Path, class_names: tuple[str, ...], size: tupl
     return Dataset("image-folder", tuple(class_names), *splits, evaluated="test", evaluated_label=evaluated)
 
 
-def _check_root(root: Path, class_names) -> Path:
+def _check_root(root: Path) -> Path:
     if not root.exists():
         raise UserError(root, "no such folder", missing_path_hint(root))
     if not root.is_dir():
