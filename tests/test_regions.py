@@ -1,0 +1,215 @@
+"""Face regions: the template, attribution shares per region, LIME regions, localisation."""
+
+from __future__ import annotations
+
+import csv
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from generator.analysis.regions import (DEFAULT_TEMPLATE, describe_attribution, describe_attribution_mean,
+                                        describe_lime_regions, describe_localisation, template_region_map)
+from generator.data.synthetic import make_synthetic_faces
+from generator.errors import UserError
+from generator.figures.regions import plot_region_template
+from generator.vocabulary import OUTSIDE, REGIONS
+
+FER = Path(__file__).resolve().parents[2] / "shared/data/fer2013"
+MOUTH, EYES, NOSE, CHEEKS = (REGIONS.index(r) for r in ("mouth", "eyes", "nose", "cheeks"))
+
+
+def blob_on(region_map: np.ndarray, region: int, sigma: float = 1.5) -> np.ndarray:
+    """A Gaussian blob centred on the centroid of `region`, with negative values elsewhere."""
+    rows, cols = np.nonzero(region_map == region)
+    r, c = np.mgrid[:region_map.shape[0], :region_map.shape[1]]
+    blob = np.exp(-((r - rows.mean()) ** 2 + (c - cols.mean()) ** 2) / (2 * sigma ** 2))
+    return blob - 0.2 * (r < 8)            # negative attribution on the top rows is ignored
+
+
+@pytest.fixture(scope="module")
+def faces():
+    return make_synthetic_faces(1, seed=5)
+
+
+def test_mouth_blob_is_top_on_exact_synthetic_regions(faces):
+    maps = np.stack([blob_on(regions, MOUTH) for regions in faces.regions])
+    facts = describe_attribution(maps, faces.regions)
+    assert len(facts) == len(faces.images)
+    for fact in facts:
+        assert fact.top == "mouth"
+        assert fact.ranking[0] == "mouth" and len(fact.ranking) <= 3
+        assert fact.shares["mouth"] > 0.5
+        assert sum(fact.shares.values()) == pytest.approx(1.0, abs=1e-3)
+        assert fact.images == 1
+
+
+def test_mouth_blob_is_top_on_the_template():
+    template = template_region_map()
+    fact, = describe_attribution(blob_on(template, MOUTH)[None], template)
+    assert fact.top == "mouth" and fact.top_by_density == "mouth"
+    assert fact.shares["mouth"] > 0.9
+    assert fact.shares["forehead"] == 0.0          # the negative band was ignored
+
+
+def test_density_lets_a_small_dense_region_beat_a_large_diffuse_one():
+    template = template_region_map()
+    area = {r: float(np.mean(template == i)) for i, r in enumerate(REGIONS)}
+    attribution = np.where(template == CHEEKS, 0.6 / np.sum(template == CHEEKS), 0.0)
+    attribution[template == NOSE] = 0.4 / np.sum(template == NOSE)
+    fact, = describe_attribution(attribution[None], template)
+    assert fact.shares["cheeks"] == pytest.approx(0.6) and fact.shares["nose"] == pytest.approx(0.4)
+    assert fact.top == "cheeks" and fact.top_by_density == "nose"
+    assert fact.ranking == ["cheeks", "nose"] and fact.ranking_by_density == ["nose", "cheeks"]
+    assert fact.density["nose"] == pytest.approx(0.4 / area["nose"], abs=1e-3)
+    assert fact.density["cheeks"] == pytest.approx(0.6 / area["cheeks"], abs=1e-3)
+    assert fact.area["cheeks"] == pytest.approx(area["cheeks"], abs=1e-4)
+
+
+def test_all_zero_and_all_negative_maps_give_zeros_without_warnings(faces):
+    maps = np.stack([np.zeros((48, 48)), -np.ones((48, 48))])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        facts = describe_attribution(maps, faces.regions[:2])
+        mean = describe_attribution_mean(maps, faces.regions[:2])
+    for fact in facts + [mean]:
+        assert fact.top is None and fact.top_by_density is None and fact.ranking == []
+        assert set(fact.shares.values()) == {0.0} and fact.images == 0
+        assert all(d == 0.0 for d in fact.density.values() if d is not None)
+
+
+def test_absent_region_has_no_density():
+    regions = np.full((4, 4), NOSE, np.uint8)
+    regions[:2] = MOUTH
+    fact, = describe_attribution(np.ones((1, 4, 4, 1)), regions)
+    assert fact.density["eyes"] is None and fact.density["mouth"] == 1.0
+    assert fact.area == {**{r: 0.0 for r in REGIONS}, "mouth": 0.5, "nose": 0.5}
+
+
+def test_mean_over_a_class_averages_shares_and_skips_empty_maps():
+    regions = np.full((4, 4), OUTSIDE, np.uint8)
+    regions[0], regions[3] = MOUTH, EYES
+    maps = np.zeros((3, 4, 4))
+    maps[0, 0] = 5.0                       # all mouth
+    maps[1, 3, 0] = 0.3                    # three quarters on the eyes (scale does not matter)
+    maps[1, 0, 0] = 0.1                    # one quarter on the mouth
+    mean = describe_attribution_mean(maps, regions)
+    assert mean.images == 2
+    assert mean.shares["mouth"] == pytest.approx((1 + 0.25) / 2)
+    assert mean.shares["eyes"] == pytest.approx(0.75 / 2)
+    assert mean.density["mouth"] == pytest.approx(0.625 / 0.25)
+    assert mean.top == "mouth" and mean.as_dict()["ranking"] == ["mouth", "eyes"]
+
+
+def test_shapes_must_match():
+    with pytest.raises(ValueError, match="do not match"):
+        describe_attribution(np.ones((2, 8, 8)), np.zeros((2, 4, 4), np.uint8))
+
+
+def test_template_scales_and_covers_every_region():
+    small, large = template_region_map(), template_region_map((96, 96))
+    np.testing.assert_array_equal(large, np.kron(small, np.ones((2, 2), np.uint8)))
+    assert set(np.unique(small)) == set(range(len(REGIONS)))
+    assert small[0, 0] == small[0, -1] == small[-1, 0] == OUTSIDE
+    assert small[38, 24] == MOUTH and small[17, 13] == EYES and small[17, 34] == EYES
+    assert small[17, 24] == NOSE                  # the nose column cuts the eye band
+    assert small[26, 12] == CHEEKS and small[26, 24] == NOSE
+
+
+def test_config_boxes_replace_one_region_and_smaller_boxes_win():
+    default = template_region_map()
+    moved = template_region_map((48, 48), {"mouth": [0.25, 0.75, 0.75, 1.0]})    # rows 36-47, cols 12-35
+    assert default[34, 24] == MOUTH and moved[34, 24] == CHEEKS
+    assert moved[38, 24] == MOUTH                  # over the cheeks (larger)
+    assert moved[45, 24] == default[45, 24] == REGIONS.index("chin")   # under the chin (smaller)
+    assert np.array_equal(moved[:33], default[:33])
+    everywhere = template_region_map(10, {"cheeks": [0, 0, 1, 1]})
+    assert not np.any(everywhere == OUTSIDE)                          # the largest box lies below all
+    with pytest.raises(UserError, match="regions.lips"):
+        template_region_map(boxes={"lips": [0, 0, 1, 1]})
+    with pytest.raises(UserError, match=r"regions.nose: expected \[x0, y0, x1, y1\]"):
+        template_region_map(boxes={"nose": [0.5, 0.5, 0.4, 0.6]})
+    assert set(DEFAULT_TEMPLATE) == set(REGIONS) - {"outside"}
+
+
+def test_lime_regions_match_a_hand_computed_segmentation():
+    # A 4 x 4 image in four 2 x 2 superpixels (0 1 / 2 3); each holds the regions below.
+    segments = np.array([[0, 0, 1, 1], [0, 0, 1, 1], [2, 2, 3, 3], [2, 2, 3, 3]])
+    regions = np.array([[EYES, EYES, NOSE, NOSE],
+                        [MOUTH, EYES, NOSE, MOUTH],
+                        [MOUTH, MOUTH, CHEEKS, CHEEKS],
+                        [MOUTH, MOUTH, CHEEKS, OUTSIDE]], np.uint8)
+    weights = np.array([0.5, 0.2, -0.3, -0.01])
+    facts = describe_lime_regions(segments, weights, regions, top=2)
+    support, oppose = facts["supporting"], facts["opposing"]
+    assert [s["id"] for s in support["segments"]] == [0, 1]
+    assert [s["region"] for s in support["segments"]] == ["eyes", "nose"]
+    assert support["pixels"] == 8
+    assert support["shares"]["eyes"] == 0.375 and support["shares"]["nose"] == 0.375
+    assert support["shares"]["mouth"] == 0.25 and support["top"] == "eyes"   # tie: REGIONS order
+    assert [s["id"] for s in oppose["segments"]] == [2, 3]
+    assert oppose["segments"][0] == {"id": 2, "weight": -0.3, "pixels": 4, "region": "mouth"}
+    assert oppose["shares"]["mouth"] == 0.5 and oppose["shares"]["cheeks"] == 0.375
+    assert oppose["shares"]["outside"] == 0.125 and oppose["top"] == "mouth"
+
+
+def test_lime_regions_without_opposing_superpixels():
+    segments = np.array([[0, 1], [0, 1]])
+    facts = describe_lime_regions(segments, np.array([0.4, 0.0]), np.full((2, 2), NOSE, np.uint8))
+    assert [s["id"] for s in facts["supporting"]["segments"]] == [0]
+    assert facts["opposing"] == {"segments": [], "pixels": 0, "shares": {r: 0.0 for r in REGIONS},
+                                 "top": None}
+
+
+def test_localisation_share_and_pointing_game():
+    mask = np.zeros((4, 4), bool)
+    mask[:2] = True
+    maps = np.zeros((3, 4, 4))
+    maps[0, 0, 0], maps[0, 3, 3] = 3.0, 1.0          # 3/4 inside, peak inside
+    maps[1, 0, 0], maps[1, 3, 3] = 1.0, 3.0          # 1/4 inside, peak outside
+    maps[1, 2, 2] = -10.0                            # ignored
+    facts = describe_localisation(maps, mask)
+    assert facts.inside_share == [0.75, 0.25, None]
+    assert facts.hit == [True, False, None]
+    assert facts.mask_area == [0.5, 0.5, 0.5]
+    assert facts.mean_inside_share == 0.5 and facts.hit_rate == 0.5
+
+
+def test_localisation_on_synthetic_evidence(faces):
+    maps = np.stack([blob_on(regions, MOUTH) for regions in faces.regions])
+    facts = describe_localisation(maps, faces.regions == MOUTH)
+    assert all(facts.hit) and facts.mean_inside_share > 0.5
+    assert facts.mean_mask_area < 0.1
+
+
+@pytest.fixture(scope="module")
+def fer_mean_face():
+    path = FER / "fer2013-mini.csv"
+    if not path.exists():
+        pytest.skip("FER2013 samples are not available")
+    with path.open() as handle:
+        rows = [np.array(row["pixels"].split(), np.float32) for row in csv.DictReader(handle)]
+    return np.mean(rows, axis=0).reshape(48, 48) / 255.0
+
+
+def test_template_fits_the_fer2013_mean_face(fer_mean_face):
+    template = template_region_map()
+    mean = {r: float(fer_mean_face[template == i].mean()) for i, r in enumerate(REGIONS)}
+    # Eyes and mouth are the dark parts of the mean face; the nose bridge is its brightest.
+    assert mean["eyes"] < min(mean["brows"], mean["forehead"], mean["nose"], mean["cheeks"]) - 0.05
+    assert mean["mouth"] < min(mean["nose"], mean["cheeks"]) - 0.05
+    assert mean["nose"] == max(mean[r] for r in REGIONS)
+    eye_row = 8 + int(np.argmin(fer_mean_face[8:24, 8:18].mean(axis=1)))
+    mouth_row = 30 + int(np.argmin(fer_mean_face[30:46, 16:32].mean(axis=1)))
+    assert template[eye_row, 13] == EYES and template[eye_row, 34] == EYES
+    assert template[mouth_row, 24] == MOUTH
+
+
+def test_template_figure_on_the_fer2013_mean_face(fer_mean_face):
+    fig = plot_region_template(fer_mean_face, template_region_map())
+    left, right = fig.axes[:2]
+    assert len(right.get_legend().get_texts()) == OUTSIDE
+    assert [t.get_text() for t in right.get_legend().get_texts()] == list(REGIONS[:OUTSIDE])
+    shown = left.get_images()[0].get_array()
+    assert float(shown.min()) == 0.0 and float(shown.max()) == 1.0      # stretched for display
