@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import numpy as np
+from matplotlib.cm import ScalarMappable
+from matplotlib.colors import Normalize
 
 from generator.figures.common import new_figure, show_image
 
@@ -64,6 +66,7 @@ def plot_class_mean_cams(means: dict, class_names, background: np.ndarray | None
             ax.set_xticks([])
             ax.set_yticks([])
     fig.tight_layout(rect=(0, 0, 0.93, 1))
-    if shown is not None:
-        fig.colorbar(shown, ax=axes.ravel().tolist(), fraction=0.02, pad=0.01)
+    if shown is not None:  # an opaque scale even when maps are drawn translucent
+        scale = ScalarMappable(norm=Normalize(0.0, 1.0), cmap=CMAP)
+        fig.colorbar(scale, ax=axes.ravel().tolist(), fraction=0.02, pad=0.01)
     return fig
