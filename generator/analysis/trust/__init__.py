@@ -1,0 +1,20 @@
+"""Section 5 measures: are the explanations faithful, model-dependent, well placed and consistent?
+
+Each measure is a pure array function returning a frozen dataclass; see its module.
+"""
+
+from generator.analysis.trust.agreement import AGREEMENT_THRESHOLD, AgreementResult, compute_agreement
+from generator.analysis.trust.deletion import (BASELINES, CurveSet, DeletionInsertionResult,
+                                               compute_deletion_insertion)
+from generator.analysis.trust.localisation import LocalisationResult, compute_localisation
+from generator.analysis.trust.randomisation import (RANDOMISATION_THRESHOLD, RandomisationResult,
+                                                    compute_randomisation_check, randomisable_layers)
+from generator.analysis.trust.ranks import rank_correlation
+
+__all__ = [
+    "AGREEMENT_THRESHOLD", "AgreementResult", "compute_agreement",
+    "BASELINES", "CurveSet", "DeletionInsertionResult", "compute_deletion_insertion",
+    "LocalisationResult", "compute_localisation",
+    "RANDOMISATION_THRESHOLD", "RandomisationResult", "compute_randomisation_check", "randomisable_layers",
+    "rank_correlation",
+]

@@ -1,0 +1,309 @@
+"""Section 5 measures on models and maps whose answers are known, and their figures."""
+
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+from generator.analysis.trust import (compute_agreement, compute_deletion_insertion,  # noqa: E402
+                                      compute_localisation, compute_randomisation_check,
+                                      rank_correlation, randomisable_layers)
+from generator.analysis.trust.deletion import baseline_images, pixel_ranks, step_images  # noqa: E402
+from generator.explain.saliency import compute_saliency  # noqa: E402
+from generator.figures.trust import (plot_agreement, plot_deletion_insertion,  # noqa: E402
+                                     plot_randomisation_correlations, plot_randomisation_maps)
+
+SIZE = 16
+MARGIN = 0.1
+
+
+# --- deletion and insertion --------------------------------------------------------------------
+
+def evidence_model():
+    """Softmax over 2 classes: logit 0 = 0.15 x the sum of a 5x5 pixel block, logit 1 = 0."""
+    support = np.zeros((SIZE, SIZE), bool)
+    support[4:9, 5:10] = True
+    inputs = keras.Input((SIZE, SIZE, 1))
+    dense = keras.layers.Dense(2, activation="softmax")
+    model = keras.Model(inputs, dense(keras.layers.Flatten()(inputs)))
+    kernel = np.zeros((SIZE * SIZE, 2), np.float32)
+    kernel[support.ravel(), 0] = 0.15
+    dense.set_weights([kernel, np.zeros(2, np.float32)])
+    return model, support
+
+
+@pytest.fixture(scope="module")
+def evidence():
+    model, support = evidence_model()
+    rng = np.random.default_rng(0)
+    images = rng.uniform(0.5, 1.0, (8, SIZE, SIZE, 1)).astype(np.float32)
+    maps = {"truth": np.broadcast_to(support, (8, SIZE, SIZE)).astype(np.float32),
+            "noise": rng.random((8, SIZE, SIZE)).astype(np.float32)}
+    result = compute_deletion_insertion(model, images, 0, maps, steps=20, seed=0, baseline="zero")
+    return model, images, maps, result
+
+
+def test_the_true_map_beats_the_random_order(evidence):
+    _, _, _, result = evidence
+    truth = result.deletion["truth"], result.insertion["truth"]
+    assert truth[0].mean_auc < result.random_deletion.mean_auc - 2 * MARGIN
+    assert truth[1].mean_auc > result.random_insertion.mean_auc + MARGIN
+    # Once the 25 evidence pixels (10% of 256) are gone, logit 0 is 0: probability 1/2.
+    np.testing.assert_allclose(truth[0].mean_curve[2:], 0.5, atol=1e-6)
+    assert (truth[0].auc < result.random_deletion.auc).all()
+
+
+def test_a_noise_map_is_no_better_than_random(evidence):
+    _, _, _, result = evidence
+    assert abs(result.deletion["noise"].mean_auc - result.random_deletion.mean_auc) < MARGIN
+    assert abs(result.insertion["noise"].mean_auc - result.random_insertion.mean_auc) < MARGIN
+
+
+def test_curve_ends_auc_and_counts(evidence):
+    model, images, maps, result = evidence
+    np.testing.assert_allclose(result.fractions, np.linspace(0, 1, 21))
+    full = model.predict(images, verbose=0)[:, 0]
+    for curves in (result.deletion["truth"], result.insertion["noise"], result.random_deletion):
+        assert curves.curves.shape == (8, 21)
+        np.testing.assert_allclose(curves.auc, np.trapezoid(curves.curves, result.fractions, axis=1),
+                                   rtol=1e-5)
+        np.testing.assert_allclose(curves.mean_curve, curves.curves.mean(axis=0), rtol=1e-6)
+    np.testing.assert_allclose(result.deletion["truth"].curves[:, 0], full, rtol=1e-5)
+    np.testing.assert_allclose(result.insertion["truth"].curves[:, -1], full, rtol=1e-5)
+    np.testing.assert_allclose(result.insertion["truth"].curves[:, 0], 0.5, atol=1e-6)  # zero image
+    # ends once per image, then (2 methods + random) x 2 curves x 19 inner steps per image
+    assert result.model_images == 8 * (2 + 3 * 2 * 19)
+    assert result.model_calls == 2  # all 464 inner images fit one call of 1024
+
+
+def test_batch_size_changes_calls_not_curves(evidence):
+    model, images, maps, result = evidence
+    small = compute_deletion_insertion(model, images, 0, maps, steps=20, seed=0, baseline="zero",
+                                       batch_size=100)
+    assert small.model_calls > result.model_calls and small.model_images == result.model_images
+    for method in maps:
+        np.testing.assert_allclose(small.deletion[method].curves, result.deletion[method].curves, atol=1e-6)
+        np.testing.assert_allclose(small.insertion[method].curves, result.insertion[method].curves, atol=1e-6)
+    np.testing.assert_allclose(small.random_insertion.curves, result.random_insertion.curves, atol=1e-6)
+
+
+def test_step_images_by_hand():
+    image = np.arange(1, 5, dtype=np.float32).reshape(2, 2, 1)     # [[1, 2], [3, 4]]
+    background = np.zeros_like(image)
+    ranks = np.array([[3, 0, 1, 2]])                                # pixel 1 first, then 2, 3, 0
+    steps = step_images(image, background, ranks, np.array([1, 3]))
+    assert steps.shape == (1, 2, 2, 2, 2, 1)
+    np.testing.assert_array_equal(steps[0, 0, 0, ..., 0], [[1, 0], [3, 4]])
+    np.testing.assert_array_equal(steps[0, 0, 1, ..., 0], [[1, 0], [0, 0]])
+    np.testing.assert_array_equal(steps[0, 1, 0, ..., 0], [[0, 2], [0, 0]])
+    np.testing.assert_array_equal(steps[0, 1, 1, ..., 0], [[0, 2], [3, 4]])
+
+
+def test_pixel_ranks_follow_the_map_and_break_ties_at_random():
+    maps = np.array([[[0.9, 0.1], [0.5, 0.7]], [[1.0, 1.0], [1.0, 0.0]]])
+    ranks = pixel_ranks(maps, np.random.default_rng(0))
+    np.testing.assert_array_equal(ranks[0], [0, 3, 2, 1])
+    assert ranks[1, 3] == 3 and sorted(ranks[1, :3]) == [0, 1, 2]
+    tie_orders = {tuple(pixel_ranks(maps[1:], np.random.default_rng(s))[0]) for s in range(20)}
+    assert len(tie_orders) > 1
+
+
+def test_baselines():
+    images = np.random.default_rng(0).uniform(0, 1, (2, 12, 12, 1)).astype(np.float32)
+    np.testing.assert_allclose(baseline_images(images, "mean")[:, 3, 5, 0], images.mean(axis=(1, 2, 3)),
+                               rtol=1e-6)
+    assert not baseline_images(images, "zero").any()
+    np.testing.assert_array_equal(baseline_images(images, 0.25), 0.25)
+    blurred = baseline_images(images, "blur")
+    assert blurred.shape == images.shape and blurred.std() < 0.5 * images.std()
+    with pytest.raises(ValueError, match="unknown baseline"):
+        baseline_images(images, "noise")
+
+
+def test_maps_must_match_the_images(evidence):
+    model, images, _, _ = evidence
+    with pytest.raises(ValueError, match="maps\\['bad'\\]"):
+        compute_deletion_insertion(model, images, 0, {"bad": np.zeros((8, 4, 4))})
+
+
+# --- randomisation -----------------------------------------------------------------------------
+
+def square_images(count: int, seed: int = 0):
+    """Class 0: a bright 4x4 square in the top-left quadrant; class 1: bottom-right; dim noise."""
+    rng = np.random.default_rng(seed)
+    images = rng.uniform(0.0, 0.3, (count, SIZE, SIZE, 1)).astype(np.float32)
+    labels = np.arange(count) % 2
+    for image, label in zip(images, labels):
+        row, col = rng.integers(1, SIZE // 2 - 4, size=2) + (SIZE // 2 if label else 0)
+        image[row:row + 4, col:col + 4] = 1.0
+    return images, labels
+
+
+def small_cnn(seed: int = 0):
+    keras.utils.set_random_seed(seed)
+    inputs = keras.Input((SIZE, SIZE, 1))
+    x = keras.layers.Conv2D(4, 3, padding="same", activation="relu", name="conv")(inputs)
+    x = keras.layers.MaxPooling2D(2, name="pool")(x)
+    x = keras.layers.Flatten(name="flatten")(x)
+    x = keras.layers.Dense(8, activation="relu", name="hidden")(x)
+    return keras.Model(inputs, keras.layers.Dense(2, activation="softmax", name="out")(x))
+
+
+@pytest.fixture(scope="module")
+def trained():
+    model = small_cnn()
+    images, labels = square_images(200)
+    model.compile(keras.optimizers.Adam(0.01), "sparse_categorical_crossentropy")
+    model.fit(images, labels, epochs=8, batch_size=32, verbose=0)
+    test_images, test_labels = square_images(8, seed=1)
+    return model, test_images, test_labels
+
+
+def test_the_tiny_model_learned(trained):
+    model, images, labels = trained
+    assert (model.predict(images, verbose=0).argmax(axis=1) == labels).mean() >= 0.85
+
+
+def test_randomisation_changes_exactly_the_listed_layers_and_not_the_original(trained):
+    model, images, labels = trained
+    before = [w.copy() for w in model.get_weights()]
+    seen = []
+
+    def record(copy, batch, targets):
+        seen.append({layer.name: [w.copy() for w in layer.get_weights()] for layer in copy.layers if layer.weights})
+        return batch[..., 0]
+
+    assert randomisable_layers(model) == ["out", "hidden", "conv"]
+    result = compute_randomisation_check(model, images, labels, {"record": record}, layers=["out", "conv"])
+    assert result.layers == ("out", "conv") and len(seen) == 3
+    original = {layer.name: layer.get_weights() for layer in model.layers}
+    changed = [{name for name, weights in stage.items()
+                if any(not np.array_equal(a, b) for a, b in zip(weights, original[name]))} for stage in seen]
+    assert changed == [set(), {"out"}, {"out", "conv"}]
+    for a, b in zip(before, model.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    # the same seed draws the same weights
+    again = []
+    compute_randomisation_check(model, images, labels,
+                                {"record": lambda c, b, t: again.append(c.get_weights()) or b[..., 0]},
+                                layers=["out", "conv"])
+    for a, b in zip(again[-1], [w for name in seen[-1] for w in seen[-1][name]]):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_gradients_change_with_the_model_but_the_image_does_not(trained):
+    model, images, labels = trained
+    explain = {"saliency": compute_saliency, "image": lambda m, batch, targets: batch[..., 0]}
+    result = compute_randomisation_check(model, images, labels, explain, seed=3)
+    assert result.layers == ("out", "hidden", "conv")
+    np.testing.assert_allclose(result.correlations["image"], 1.0, atol=1e-6)
+    assert result.passed == {"saliency": True, "image": False}
+    assert result.mean_correlations["saliency"][-1] < result.threshold - 0.1
+    assert result.correlations["saliency"].shape == (3, 8)
+    np.testing.assert_allclose(result.mean_correlations["saliency"], result.correlations["saliency"].mean(1))
+    assert result.example_maps["saliency"].shape == (4, SIZE, SIZE)
+    np.testing.assert_allclose(result.example_maps["saliency"][0], compute_saliency(model, images[:1], labels[:1])[0],
+                               rtol=1e-5, atol=1e-7)
+    assert result.explain_calls == 2 * 4
+
+
+def test_unknown_layer_is_refused(trained):
+    model, images, labels = trained
+    with pytest.raises(ValueError, match="nope"):
+        compute_randomisation_check(model, images, labels, {}, layers=["nope"])
+
+
+# --- localisation ------------------------------------------------------------------------------
+
+def test_pointing_game_and_mass_share_by_hand():
+    maps = np.array([
+        [[0, 0, 0], [0, 5, 1], [0, 0, 0]],      # peak at the centre (in the mask)
+        [[4, 0, 0], [0, 1, 0], [0, 0, 0]],      # peak in a corner (outside)
+        [[3, 0, 3], [0, 0, 0], [0, 0, -2]],     # two tied peaks, one inside
+        [[0, 0, 0], [0, -1, 0], [0, 0, 0]],     # nothing positive
+    ], np.float64)
+    mask = np.zeros((3, 3), bool)
+    mask[1, 1] = mask[0, 2] = True
+    result = compute_localisation(maps, mask)
+    np.testing.assert_allclose(result.pointing, [1, 0, 0.5, 0])
+    assert result.pointing_game == pytest.approx(1.5 / 4)
+    np.testing.assert_allclose(result.mass_share, [5 / 6, 1 / 5, 3 / 6, 0])
+    assert result.mean_mass_share == pytest.approx((5 / 6 + 1 / 5 + 0.5) / 4)
+    np.testing.assert_allclose(result.area_share, 2 / 9)
+
+
+def test_per_image_masks():
+    maps = np.zeros((2, 2, 2))
+    maps[:, 0, 0] = 1.0
+    masks = np.array([[[1, 0], [0, 0]], [[0, 1], [1, 1]]], bool)
+    result = compute_localisation(maps, masks)
+    np.testing.assert_allclose(result.pointing, [1, 0])
+    np.testing.assert_allclose(result.mass_share, [1, 0])
+    np.testing.assert_allclose(result.area_share, [0.25, 0.75])
+
+
+# --- agreement ---------------------------------------------------------------------------------
+
+def test_rank_correlation_by_hand():
+    a = np.array([[[1.0, 2.0], [3.0, 4.0]]])
+    np.testing.assert_allclose(rank_correlation(a, a), [1.0])
+    np.testing.assert_allclose(rank_correlation(a, -a), [-1.0])
+    np.testing.assert_allclose(rank_correlation(a, a ** 3), [1.0])          # ranks only
+    np.testing.assert_allclose(rank_correlation(a, np.array([[[2.0, 1.0], [3.0, 4.0]]])), [0.8])
+    np.testing.assert_allclose(rank_correlation(a, np.zeros_like(a)), [0.0])  # constant map
+
+
+def test_agreement_with_itself_and_with_a_reversed_map():
+    rng = np.random.default_rng(0)
+    base = rng.random((6, 8, 8))
+    labels = np.array([0, 0, 0, 1, 1, 1])
+    flipped = base.copy()
+    flipped[3:] = -base[3:]                       # agrees on class 0, reversed on class 1
+    result = compute_agreement({"a": base, "same": base.copy(), "flip": flipped}, labels, ["x", "y", "z"])
+    assert result.methods == ("a", "same", "flip")
+    np.testing.assert_allclose(np.diag(result.matrix), 1.0)
+    assert result.matrix[0, 1] == pytest.approx(1.0)
+    assert result.matrix[0, 2] == pytest.approx(0.0, abs=1e-9)  # +1 on three images, -1 on three
+    np.testing.assert_allclose(result.per_class[0], 1.0)
+    np.testing.assert_allclose(result.per_class[1], [[1, 1, -1], [1, 1, -1], [-1, -1, 1]])
+    assert np.isnan(result.per_class[2]).all() and list(result.counts) == [3, 3, 0]
+    np.testing.assert_allclose(result.class_agreement[:2], [1.0, -1 / 3])
+    assert result.disagreeing == ("y",)
+    assert result.matrix[0, 2] == result.matrix[2, 0]
+
+
+def test_reversed_map_is_negative():
+    base = np.random.default_rng(1).random((4, 6, 6))
+    result = compute_agreement({"a": base, "reversed": -base}, np.zeros(4, int), ["x"])
+    assert result.matrix[0, 1] == pytest.approx(-1.0)
+    assert result.mean_agreement < 0 and result.disagreeing == ("x",)
+
+
+# --- figures -----------------------------------------------------------------------------------
+
+def test_figures(evidence, trained):
+    _, _, _, di = evidence
+    fig = plot_deletion_insertion(di.fractions, {m: c.mean_curve for m, c in di.deletion.items()},
+                                  {m: c.mean_curve for m, c in di.insertion.items()},
+                                  di.random_deletion.mean_curve, di.random_insertion.mean_curve)
+    assert isinstance(fig, Figure) and len(fig.axes) == 2
+    assert all(len(ax.lines) == 3 for ax in fig.axes)
+    labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert labels[0] == f"truth {di.deletion['truth'].mean_auc:.3f}"
+
+    model, images, labels_ = trained
+    result = compute_randomisation_check(model, images[:2], labels_[:2],
+                                         {"saliency": compute_saliency, "image": lambda m, b, t: b[..., 0]})
+    fig = plot_randomisation_maps(images[0], result.example_maps, result.layers)
+    assert len(fig.axes) == 2 * (2 + 3)
+    fig = plot_randomisation_correlations(result.layers, result.mean_correlations, result.threshold)
+    assert len(fig.axes[0].lines) == 2 + 2  # two methods, threshold and zero lines
+    np.testing.assert_allclose(fig.axes[0].lines[1].get_ydata(), [1, 1, 1, 1])
+
+    fig = plot_agreement(np.array([[1.0, -0.25], [-0.25, 1.0]]), ["saliency", "gradcam"])
+    texts = sorted(t.get_text() for t in fig.axes[0].texts)
+    assert texts == ["-0.25", "-0.25", "1.00", "1.00"]
