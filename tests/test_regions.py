@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 import warnings
 from pathlib import Path
 
@@ -100,6 +101,7 @@ def test_mean_over_a_class_averages_shares_and_skips_empty_maps():
     assert mean.shares["eyes"] == pytest.approx(0.75 / 2)
     assert mean.density["mouth"] == pytest.approx(0.625 / 0.25)
     assert mean.top == "mouth" and mean.as_dict()["ranking"] == ["mouth", "eyes"]
+    assert json.loads(json.dumps(mean.as_dict())) == mean.as_dict()          # plain JSON values
 
 
 def test_shapes_must_match():
@@ -152,6 +154,7 @@ def test_lime_regions_match_a_hand_computed_segmentation():
     assert oppose["segments"][0] == {"id": 2, "weight": -0.3, "pixels": 4, "region": "mouth"}
     assert oppose["shares"]["mouth"] == 0.5 and oppose["shares"]["cheeks"] == 0.375
     assert oppose["shares"]["outside"] == 0.125 and oppose["top"] == "mouth"
+    assert json.loads(json.dumps(facts)) == facts
 
 
 def test_lime_regions_without_opposing_superpixels():
@@ -174,6 +177,7 @@ def test_localisation_share_and_pointing_game():
     assert facts.hit == [True, False, None]
     assert facts.mask_area == [0.5, 0.5, 0.5]
     assert facts.mean_inside_share == 0.5 and facts.hit_rate == 0.5
+    assert json.loads(json.dumps(facts.as_dict())) == facts.as_dict()
 
 
 def test_localisation_on_synthetic_evidence(faces):
