@@ -168,22 +168,25 @@ def test_lime_regions_without_opposing_superpixels():
 def test_localisation_share_and_pointing_game():
     mask = np.zeros((4, 4), bool)
     mask[:2] = True
-    maps = np.zeros((3, 4, 4))
+    maps = np.zeros((4, 4, 4))
     maps[0, 0, 0], maps[0, 3, 3] = 3.0, 1.0          # 3/4 inside, peak inside
     maps[1, 0, 0], maps[1, 3, 3] = 1.0, 3.0          # 1/4 inside, peak outside
     maps[1, 2, 2] = -10.0                            # ignored
+    maps[3, 0, 0], maps[3, 3, 3] = 2.0, 2.0          # two equal peaks, one inside
     facts = describe_localisation(maps, mask)
-    assert facts.inside_share == [0.75, 0.25, None]
-    assert facts.hit == [True, False, None]
-    assert facts.mask_area == [0.5, 0.5, 0.5]
-    assert facts.mean_inside_share == 0.5 and facts.hit_rate == 0.5
+    assert facts.inside_share == [0.75, 0.25, None, 0.5]
+    assert facts.pointing == [1.0, 0.0, None, 0.5]
+    assert facts.mask_area == [0.5, 0.5, 0.5, 0.5]
+    assert facts.mean_inside_share == 0.5 and facts.pointing_game == 0.5
+    empty = describe_localisation(maps[:1], np.zeros((4, 4), bool))
+    assert empty.inside_share == [0.0] and empty.pointing == [None] and empty.pointing_game is None
     assert json.loads(json.dumps(facts.as_dict())) == facts.as_dict()
 
 
 def test_localisation_on_synthetic_evidence(faces):
     maps = np.stack([blob_on(regions, MOUTH) for regions in faces.regions])
     facts = describe_localisation(maps, faces.regions == MOUTH)
-    assert all(facts.hit) and facts.mean_inside_share > 0.5
+    assert facts.pointing_game == 1.0 and facts.mean_inside_share > 0.5
     assert facts.mean_mask_area < 0.1
 
 

@@ -6,6 +6,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from generator.analysis.trust.localisation import compute_localisation
 from generator.errors import UserError
 from generator.vocabulary import OUTSIDE, REGIONS
 
@@ -217,53 +218,51 @@ def _segment_group(ids: list[int], weights: np.ndarray, counts: np.ndarray) -> d
 
 @dataclass(frozen=True)
 class Localisation:
-    """How well maps point into masks (the parts that carry the class, or any region).
+    """How well maps point into masks (the parts that carry the class, or any region): the
+    facts of trust.compute_localisation, with None where a value is undefined.
 
-    Per image: `inside_share` (share of positive mass inside the mask; None without mass),
-    `mask_area` (the mask's share of the pixels: the inside share a map spread evenly would
-    get), `hit` (pointing game: the map's maximum, first in row-major order, lies in the mask;
-    None without mass or with an empty mask). `mean_inside_share`, `mean_mask_area` and
-    `hit_rate` summarise the images where the value is defined (None if there are none).
+    Per image: `inside_share` (share of positive mass inside the mask; None without positive
+    mass), `mask_area` (the mask's share of the pixels: the inside share a map spread evenly
+    would get), `pointing` (pointing game: 1.0 when the map's maximum lies in the mask, 0.0
+    when not, the share inside for tied maxima; None without positive mass or with an empty
+    mask). `mean_inside_share`, `mean_mask_area` and `pointing_game` average the images where
+    the value is defined (None if there are none).
     """
 
     inside_share: list[float | None]
     mask_area: list[float]
-    hit: list[bool | None]
+    pointing: list[float | None]
     mean_inside_share: float | None
-    mean_mask_area: float
-    hit_rate: float | None
+    mean_mask_area: float | None
+    pointing_game: float | None
 
     def as_dict(self) -> dict:
         return asdict(self)
 
 
 def describe_localisation(maps, masks) -> Localisation:
-    """Share of positive attribution inside each boolean mask, and the pointing-game hit.
+    """Share of positive attribution inside each boolean mask, and the pointing game.
 
     `maps` (N, H, W) attribution; `masks` (N, H, W) bool, or one (H, W) mask for every image.
     """
     maps = _as_stack(maps, "maps")
-    masks = np.asarray(masks, dtype=bool)
-    if masks.ndim == 2:
-        masks = np.broadcast_to(masks, maps.shape)
-    if masks.shape != maps.shape:
-        raise ValueError(f"masks {masks.shape} do not match maps {maps.shape}")
-    positive = np.maximum(maps, 0).reshape(len(maps), -1)
-    flat = masks.reshape(len(maps), -1)
-    total = positive.sum(axis=1)
-    inside = (positive * flat).sum(axis=1)
-    area = flat.mean(axis=1)
-    peak = flat[np.arange(len(maps)), positive.argmax(axis=1)]
-    shares = [float(i / t) if t > 0 else None for i, t in zip(inside, total)]
-    hits = [bool(p) if t > 0 and a > 0 else None for p, t, a in zip(peak, total, area)]
+    result = compute_localisation(maps, masks)
+    has_mass = np.maximum(maps, 0).sum(axis=(1, 2)) > 0
+    shares = [float(s) if m else None for s, m in zip(result.mass_share, has_mass)]
+    pointing = [float(p) if m and a > 0 else None
+                for p, m, a in zip(result.pointing, has_mass, result.area_share)]
     return Localisation(
-        inside_share=[None if s is None else round(s, 4) for s in shares],
-        mask_area=[round(float(a), 4) for a in area],
-        hit=hits,
+        inside_share=[_round(s) for s in shares],
+        mask_area=[round(float(a), 4) for a in result.area_share],
+        pointing=[_round(p) for p in pointing],
         mean_inside_share=_mean([s for s in shares if s is not None]),
-        mean_mask_area=round(float(area.mean()), 4) if len(area) else 0.0,
-        hit_rate=_mean([float(h) for h in hits if h is not None]),
+        mean_mask_area=_mean(list(result.area_share)),
+        pointing_game=_mean([p for p in pointing if p is not None]),
     )
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 4)
 
 
 def _mean(values: list[float]) -> float | None:
