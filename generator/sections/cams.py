@@ -9,6 +9,7 @@ import numpy as np
 from generator.context import Run
 from generator.explain.cams import METHODS, compute_cams, compute_class_mean_cams
 from generator.explain.common import conv_layer_names, resolve_conv_layer
+from generator.explain.feature_maps import response_layers
 from generator.figures.cams import plot_cams, plot_class_mean_cams
 from generator.figures.saliency import displayable
 
@@ -20,7 +21,8 @@ def run_cams(run: Run) -> dict:
     settings = run.config.methods.cams
     if not conv_layer_names(model.model):
         return {"available": False}
-    layer = resolve_conv_layer(model.model, settings.layer, "methods.cams.layer")
+    # The maps are taken at the conv layer's response: after its batch norm and activation, if any.
+    layer = response_layers(model.model, resolve_conv_layer(model.model, settings.layer, "methods.cams.layer"))[-1]
     channels = int(model.model.get_layer(layer).output.shape[-1])
     images, labels = model.to_input(samples.split.images), samples.split.labels
     evaluation = data.evaluation

@@ -6,6 +6,7 @@ import numpy as np
 
 from generator.context import Run
 from generator.data import SPLIT_NAMES
+from generator.data.fer2013 import describe_dataset_quirks
 from generator.data.load import load_dataset
 from generator.figures.data import plot_class_counts, plot_sample_grid
 
@@ -29,7 +30,7 @@ def run_dataset(run: Run) -> dict:
             "class_counts": run.figure("class_counts", counts,
                                        lambda: plot_class_counts(counts, data.class_names), record=record),
         }
-    quirks = _describe_quirks(np.concatenate([getattr(data, n).images for n in SPLIT_NAMES]))
+    quirks = describe_dataset_quirks(data)
     return {
         "source": data.source,
         "path": config.data.path,
@@ -41,7 +42,7 @@ def run_dataset(run: Run) -> dict:
         "counts": counts,
         "has_part_masks": evaluation.regions is not None,
         "shortcut": config.data.synthetic.shortcut if data.source == "synthetic" else None,
-        "quirks": quirks,
+        "quirks": {"constant": quirks.constant, "duplicates": quirks.duplicates},
         "figures": figures,
     }
 
@@ -49,14 +50,6 @@ def run_dataset(run: Run) -> dict:
 def _class_counts(labels: np.ndarray, class_names) -> dict[str, int]:
     counts = np.bincount(labels, minlength=len(class_names))
     return {name: int(counts[i]) for i, name in enumerate(class_names)}
-
-
-def _describe_quirks(images: np.ndarray) -> dict[str, int]:
-    """Constant images and exact duplicates: real FER2013 has both; the report counts them."""
-    flat = images.reshape(len(images), -1)
-    constant = int(np.sum(flat.max(axis=1) == flat.min(axis=1)))
-    unique = len({row.tobytes() for row in (flat * 255).round().astype(np.uint8)})
-    return {"constant": constant, "duplicates": len(images) - unique}
 
 
 def _data_files(path) -> list:

@@ -1,0 +1,63 @@
+"""Real inputs end to end: FER2013 in the Kaggle CSV, and a user's own Keras 2 model file."""
+
+import json
+
+import pytest
+
+from tests.conftest import REPO, SHARED_FER, make_project, run_cli
+
+pytestmark = pytest.mark.slow
+
+
+def build(config, *settings):
+    args = ["build", "--config", str(config), "--quiet"]
+    for setting in settings:
+        args += ["--set", setting]
+    return run_cli(*args)
+
+
+def figures_of(project):
+    return sorted(p.name for p in (project / "docs" / "figures").iterdir())
+
+
+@pytest.mark.skipif(not SHARED_FER.is_dir(), reason="FER2013 samples (../shared/data/fer2013) not present")
+def test_a_report_builds_on_real_fer2013_faces(tmp_path, shared_cache):
+    config = make_project(tmp_path / "fer", shared_cache)
+    result = build(config, "data.format=fer2013-csv", f"data.path={SHARED_FER / 'fer2013-mini.csv'}",
+                   "model.epochs=3", "methods.lime.num_samples=300", "methods.filters.steps=30")
+    assert result.returncode == 0, result.stderr
+    facts = json.loads((config.parent / "docs" / "facts.json").read_text())
+    assert facts["data"]["source"] == "fer2013-csv"
+    assert facts["data"]["evaluated_label"] == "PrivateTest"
+    assert facts["data"]["evaluated_size"] == 210
+    assert facts["data"]["counts"]["train"] == {name: 150 for name in facts["class_names"]}
+    assert {"saliency.png", "filter_patterns.png", "lime.png", "cams.png"} <= set(figures_of(config.parent))
+    assert "PrivateTest" in (config.parent / "docs" / "data.zh-TW.md").read_text()
+
+
+def test_a_keras2_mini_xception_file_gets_every_figure(tmp_path, shared_cache):
+    model_file = REPO / "tests" / "fixtures" / "mini_xception_k2.h5"
+    before = model_file.read_bytes()
+    config = make_project(tmp_path / "own", shared_cache)
+    result = build(config, "data.synthetic.per_class=20", f"model.path={model_file}",
+                   "methods.lime.num_samples=200", "methods.filters.steps=20")
+    assert result.returncode == 0, result.stderr
+    facts = json.loads((config.parent / "docs" / "facts.json").read_text())
+    assert facts["model"]["source"] == "file"
+    assert facts["model"]["input_shape"] == [64, 64, 1]
+    assert "resized" in facts["model"]["adaptations"]
+    assert facts["filters"]["available"] and facts["cams"]["available"]
+    assert {"saliency.png", "filter_patterns.png", "feature_maps.png", "lime.png", "cams.png",
+            "class_mean_cams.png"} <= set(figures_of(config.parent))
+    assert "training_curves.png" not in figures_of(config.parent)
+    assert model_file.read_bytes() == before
+
+
+def test_a_model_with_a_lambda_layer_is_refused_unless_allowed(tmp_path, shared_cache):
+    config = make_project(tmp_path / "lambda", shared_cache)
+    model_file = REPO / "tests" / "fixtures" / "lambda.keras"
+    result = build(config, "data.synthetic.per_class=10", f"model.path={model_file}")
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines()[-1].startswith(f"error: {model_file}: ")
+    assert "--unsafe-model" in result.stderr
+    assert not (config.parent / "site").exists()
