@@ -66,7 +66,7 @@ def compute_filter_patterns(model, layer_name: str, steps: int = 100, seed: int 
     for k in range(int(steps)):
         step(inputs, tf.constant(k, tf.int32))
     patterns = inputs.numpy()
-    before, flat = _evaluate(pre, activation, start)
+    before, flat = _evaluate(pre, activation, start, gradient=True)
     after, _ = _evaluate(pre, activation, patterns)
     dead = flat | (after - before <= 1e-6 * np.maximum(1.0, np.abs(before)))
     return FilterPatterns(layer_name, patterns.astype(np.float32), before, after, dead)
@@ -127,6 +127,7 @@ def _objective(activation, z):
 
 
 def _compiled_step(pre, activation, settings, low, high, seed):
+    """One ascent step for the whole batch: jitter, normalised gradient step, decay, blur, clip."""
     import tensorflow as tf
 
     span, mid = high - low, (low + high) / 2
@@ -169,16 +170,17 @@ def _gaussian_blur(sigma):
     return blur
 
 
-def _evaluate(pre, activation, inputs):
-    """Each filter's mean activation on its own input, and whether its ascent gradient is all zero."""
+def _evaluate(pre, activation, inputs, gradient: bool = False):
+    """Each filter's mean response to its own input; with `gradient`, also whether its ascent is flat."""
     import tensorflow as tf
 
     x = tf.constant(inputs)
-    with tf.GradientTape() as tape:
+    with tf.GradientTape(watch_accessed_variables=False) as tape:
         tape.watch(x)
         z = pre(x, training=False)
-        means = _own_means(activation(z))
         score = tf.reduce_sum(_objective(activation, z))
-    grad = tape.gradient(score, x)
-    flat = tf.reduce_max(tf.abs(grad), axis=(1, 2, 3)) == 0
-    return means.numpy().astype(np.float32), flat.numpy()
+    means = _own_means(activation(z)).numpy().astype(np.float32)
+    if not gradient:
+        return means, None
+    flat = tf.reduce_max(tf.abs(tape.gradient(score, x)), axis=(1, 2, 3)) == 0
+    return means, flat.numpy()
