@@ -17,6 +17,7 @@ from generator.sections.cams import run_cams
 from generator.sections.dataset import run_dataset
 from generator.sections.evaluation import run_evaluation
 from generator.sections.filters import run_filters
+from generator.sections.findings import describe_all_flags
 from generator.sections.model import run_model
 from generator.sections.saliency import run_saliency
 from generator.sections.samples import run_samples
@@ -67,6 +68,7 @@ def collect_facts(run: Run) -> dict:
     facts["filters"] = run_filters(run)
     facts["lime"] = run_lime(run)
     facts["cams"] = run_cams(run)
+    facts["flags"] = describe_all_flags(facts)
     return facts
 
 

@@ -12,6 +12,7 @@ from generator.explain.common import conv_layer_names, resolve_conv_layer
 from generator.explain.feature_maps import response_layers
 from generator.figures.cams import plot_cams, plot_class_mean_cams
 from generator.figures.saliency import displayable
+from generator.sections.regions import describe_sample_maps
 
 CAMS_STEP_VERSION = 1
 
@@ -54,6 +55,7 @@ def run_cams(run: Run) -> dict:
         "methods": list(METHODS),
         "class_mean_images": settings.class_mean_images,
         "class_mean_counts": dict(zip(data.class_names, means.counts)),
+        "regions": {method: describe_sample_maps(run, cams[method]) for method in METHODS},
         "figures": figures,
     }
 

@@ -8,7 +8,9 @@ from generator.context import Run
 from generator.data import SPLIT_NAMES
 from generator.data.fer2013 import describe_dataset_quirks
 from generator.data.load import load_dataset
+from generator.analysis.regions import template_region_map
 from generator.figures.data import plot_class_counts, plot_sample_grid
+from generator.figures.regions import plot_region_template
 
 DATA_STEP_VERSION = 1
 
@@ -30,6 +32,9 @@ def run_dataset(run: Run) -> dict:
             "class_counts": run.figure("class_counts", counts,
                                        lambda: plot_class_counts(counts, data.class_names), record=record),
         }
+        face, regions = _region_example(run, evaluation)
+        figures["regions"] = run.figure("regions", (face, regions), lambda: plot_region_template(face, regions),
+                                        record=record)
     quirks = describe_dataset_quirks(data)
     return {
         "source": data.source,
@@ -45,6 +50,14 @@ def run_dataset(run: Run) -> dict:
         "quirks": {"constant": quirks.constant, "duplicates": quirks.duplicates},
         "figures": figures,
     }
+
+
+def _region_example(run: Run, evaluation) -> tuple[np.ndarray, np.ndarray]:
+    """Synthetic faces: one face and its exact regions; real faces: the mean face and the template."""
+    if evaluation.regions is not None:
+        return evaluation.images[0], evaluation.regions[0]
+    mean_face = evaluation.images.mean(axis=0)
+    return mean_face, template_region_map(mean_face.shape[:2], run.config.regions)
 
 
 def _class_counts(labels: np.ndarray, class_names) -> dict[str, int]:

@@ -7,6 +7,7 @@ from dataclasses import asdict
 import numpy as np
 
 from generator.analysis.confusion import describe_confusion
+from generator.analysis.findings import describe_confusion_notes
 from generator.context import Run
 from generator.figures.confusion import plot_confusion
 from generator.sections.model import predict
@@ -24,5 +25,7 @@ def run_evaluation(run: Run) -> dict:
                             lambda: plot_confusion(confusion.matrix, data.class_names), record=record)
     facts = asdict(confusion)
     facts["figures"] = {"confusion": figure}
+    facts["notes"] = describe_confusion_notes(confusion.per_class_accuracy, confusion.confused_pairs,
+                                              data.class_names)
     facts["mean_confidence"] = round(float(np.mean(probabilities.max(axis=1))), 4)
     return facts

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from generator.analysis.filter_facts import describe_feature_response, describe_filter_groups
 from generator.context import Run
 from generator.explain.common import conv_layer_names, resolve_conv_layer
 from generator.explain.feature_maps import compute_feature_maps
@@ -11,6 +12,7 @@ from generator.explain.filters import compute_filter_patterns
 from generator.errors import UserError
 from generator.figures.filters import plot_feature_maps, plot_filter_grid
 from generator.sections.model import input_value
+from generator.sections.regions import region_maps_for
 
 FILTERS_STEP_VERSION = 1
 GRID_COLUMNS = 8
@@ -42,6 +44,7 @@ def run_filters(run: Run) -> dict:
                                        record=record),
         }
     gain = patterns.final_activation - patterns.start_activation
+    feature_regions = region_maps_for(run, samples.split.take(np.array([index])), image.shape[:2])[0]
     return {
         "available": True,
         "conv_layers": convs,
@@ -55,6 +58,8 @@ def run_filters(run: Run) -> dict:
         "mean_final_activation": round(float(np.mean(patterns.final_activation)), 4),
         "raised": int(np.sum(gain > 0)),
         "feature_image": {"class": samples.classes[index], "row": int(samples.split.rows[index])},
+        "groups": describe_filter_groups(patterns.patterns, patterns.dead, GRID_COLUMNS, high - low),
+        "response": describe_feature_response(maps, feature_regions, top=5, columns=GRID_COLUMNS),
         "figures": figures,
     }
 

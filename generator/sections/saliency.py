@@ -7,6 +7,7 @@ from dataclasses import asdict
 from generator.context import Run
 from generator.explain.saliency import compute_saliency, compute_smoothgrad
 from generator.figures.saliency import plot_saliency
+from generator.sections.regions import describe_sample_maps
 
 SALIENCY_STEP_VERSION = 1
 
@@ -26,4 +27,5 @@ def run_saliency(run: Run) -> dict:
         figure = run.figure("saliency", (images, maps), lambda: plot_saliency(
             images, maps["saliency"], maps["smoothgrad"], run.results["data"].class_names, targets),
             record=record)
-    return {"settings": asdict(settings), "figures": {"saliency": figure}}
+    regions = {method: describe_sample_maps(run, maps[method]) for method in ("saliency", "smoothgrad")}
+    return {"settings": asdict(settings), "regions": regions, "figures": {"saliency": figure}}

@@ -7,10 +7,12 @@ from dataclasses import asdict
 import numpy as np
 
 from generator.context import Run
+from generator.analysis.regions import describe_lime_regions
 from generator.explain.lime_method import DEFAULT_SEGMENTATION, compute_lime
 from generator.figures.saliency import displayable
 from generator.figures.superpixels import plot_lime
 from generator.sections.model import input_value
+from generator.sections.regions import describe_sample_maps, region_maps_for
 
 LIME_STEP_VERSION = 1
 
@@ -36,8 +38,13 @@ def run_lime(run: Run) -> dict:
         shown = displayable(images[rows])
         figure = run.figure("lime", (shown, [asdict(r) for r in results], labels[rows]), lambda: plot_lime(
             shown, results, run.results["data"].class_names, labels[rows]), record=record)
+    own = results[:len(images)]  # each sample explained for its true class
+    region_maps = region_maps_for(run, samples.split, images.shape[1:3])
     return {
         "settings": asdict(settings),
+        "regions": describe_sample_maps(run, np.stack([np.maximum(r.weight_map, 0) for r in own])),
+        "superpixels": {cls: describe_lime_regions(r.segments, r.weights, region)
+                        for cls, r, region in zip(samples.classes, own, region_maps)},
         "segments": [int(r.segments.max()) + 1 for r in results],
         "explained_for_predicted": [samples.classes[i] for i in wrong],
         "figures": {"lime": figure},

@@ -65,10 +65,7 @@ def compute_deletion_insertion(model, images: np.ndarray, targets, maps: dict, s
     all curves, are sent once.
     """
     images, targets = _check(images, targets, maps)
-    rng = np.random.default_rng(seed)
-    ranks = [pixel_ranks(maps[method], rng) for method in maps]
-    ranks.append(np.argsort(rng.random((len(images), images.shape[1] * images.shape[2])), axis=1))
-    ranks = np.stack(ranks, axis=1)                       # (N, orders, P)
+    ranks = pixel_orders(maps, images.shape[:3], seed)    # (N, methods + random, P)
     predict = _Predictor(model, images.shape[1:], batch_size)
     backgrounds = baseline_images(images, baseline)
     fractions = np.linspace(0.0, 1.0, steps + 1)
@@ -86,6 +83,16 @@ def compute_deletion_insertion(model, images: np.ndarray, targets, maps: dict, s
     return DeletionInsertionResult(
         fractions, dict(zip(methods, deletion[:-1])), dict(zip(methods, insertion[:-1])),
         deletion[-1], insertion[-1], str(baseline), predict.calls, predict.images)
+
+
+def pixel_orders(maps: dict, shape: tuple[int, int, int], seed: int) -> np.ndarray:
+    """(N, len(maps) + 1, H x W) pixel ranks for maps of `shape` (N, H, W): each method's
+    (see pixel_ranks), then a random order, all drawn from one generator seeded `seed`."""
+    rng = np.random.default_rng(seed)
+    n, h, w = shape
+    ranks = [pixel_ranks(values, rng) for values in maps.values()]
+    ranks.append(np.argsort(rng.random((n, h * w)), axis=1))  # a random permutation: random ranks
+    return np.stack(ranks, axis=1)
 
 
 def pixel_ranks(maps: np.ndarray, rng: np.random.Generator) -> np.ndarray:

@@ -1,0 +1,132 @@
+"""Course-submission export: the report's figures as the hw4 files fig1_k, fig2_1, fig2_2, fig3_k, fig4_k (JPEG).
+
+fig1_k saliency (image | saliency | overlay | SmoothGrad), fig3_k LIME and fig4_k
+the CAM family are drawn for the sample image of class k (k = the class's index
+in `classes`); fig2_1 is the filter-pattern grid and fig2_2 the feature maps of
+the same layer. The steps are the report's own, so a built report's step cache
+(trained model, explanations) is reused and nothing is trained twice.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from generator.cache import StepCache
+from generator.config import Config
+from generator.context import Paths, Run
+from generator.figures.cams import plot_cams
+from generator.figures.common import figure_png
+from generator.figures.filters import plot_feature_maps, plot_filter_grid
+from generator.figures.saliency import displayable, plot_saliency
+from generator.figures.superpixels import plot_lime
+from generator.output import Staging
+from generator.progress import Progress
+from generator.sections.cams import run_cams
+from generator.sections.dataset import run_dataset
+from generator.sections.evaluation import run_evaluation
+from generator.sections.filters import GRID_COLUMNS, run_filters
+from generator.sections.model import run_model
+from generator.sections.saliency import run_saliency
+from generator.sections.samples import run_samples
+from generator.sections.superpixels import run_lime
+
+JPEG_QUALITY = 92
+
+
+@dataclass(frozen=True)
+class Export:
+    """What was written: the files in order, and classes with no sample image (no fig1/3/4 for them)."""
+
+    files: tuple[Path, ...]
+    missing: tuple[str, ...]
+
+
+def export_assignment(out: Path, config: Config, paths: Paths, progress: Progress,
+                      model_path: Path | None = None, data_path: Path | None = None,
+                      unsafe_model: bool = False) -> Export:
+    """Run the steps the figures need and write them into `out` as JPEGs.
+
+    `data_path` is a course `label,feature` CSV (data.format ntu-csv); `model_path` a
+    .keras / .h5 file to explain instead of the configured (or trained) model.
+    """
+    config = assignment_config(config, model_path, data_path)
+    _seed(config.seed)
+    cache = StepCache(paths.root / config.cache)
+    run = Run(config, paths, cache, progress, Staging(cache.root / "staging"), unsafe_model)
+    try:
+        for step in (run_dataset, run_model, run_evaluation, run_samples, run_saliency, run_filters,
+                     run_lime, run_cams):
+            step(run)
+        with progress.stage("export figures"):
+            figures = assignment_figures(run)
+            out.mkdir(parents=True, exist_ok=True)
+            files = tuple(_write_jpeg(out / f"{name}.jpg", png) for name, png in figures.items())
+    finally:
+        run.staging.discard()
+    return Export(files, tuple(run.results["samples"].missing))
+
+
+def assignment_config(config: Config, model_path: Path | None, data_path: Path | None) -> Config:
+    """`config` with the course's data file (ntu-csv) and the given model file, as absolute paths."""
+    if data_path is not None:
+        data = dataclasses.replace(config.data, format="ntu-csv", path=str(Path(data_path).resolve()),
+                                   splits=None)
+        config = dataclasses.replace(config, data=data)
+    if model_path is not None:
+        config = dataclasses.replace(config, model=dataclasses.replace(
+            config.model, path=str(Path(model_path).resolve())))
+    return config
+
+
+def assignment_figures(run: Run) -> dict[str, bytes]:
+    """File stem -> PNG bytes, in the course's order, from the results of a run's steps."""
+    names = run.results["data"].class_names
+    samples, model = run.results["samples"], run.results["model"]
+    images = model.to_input(samples.split.images)
+    labels = samples.split.labels
+    shown = displayable(images)
+    saliency = run.results["saliency"]
+    lime = run.results["lime"][:len(labels)]   # the first results explain each sample's true class
+    filters, cams = run.results.get("filters"), run.results.get("cams")
+    per_class = [(names.index(name), row) for row, name in enumerate(samples.classes)]
+    figures = {}
+    for k, row in per_class:
+        one = slice(row, row + 1)
+        figures[f"fig1_{k}"] = figure_png(plot_saliency(
+            images[one], saliency["saliency"][one], saliency["smoothgrad"][one], names, labels[one]))
+    if filters is not None:
+        figures["fig2_1"] = figure_png(plot_filter_grid(filters["patterns"].patterns, GRID_COLUMNS,
+                                                        dead=filters["patterns"].dead))
+        figures["fig2_2"] = figure_png(plot_feature_maps(filters["feature_maps"], GRID_COLUMNS))
+    for k, row in per_class:
+        figures[f"fig3_{k}"] = figure_png(plot_lime(shown[row:row + 1], [lime[row]], names, labels[row:row + 1]))
+    if cams is not None:
+        for k, row in per_class:
+            maps = {method: values[row:row + 1] for method, values in cams["samples"].items()}
+            figures[f"fig4_{k}"] = figure_png(plot_cams(shown[row:row + 1], maps, names, labels[row:row + 1]))
+    return figures
+
+
+def _write_jpeg(path: Path, png: bytes) -> Path:
+    with Image.open(io.BytesIO(png)) as image:
+        rgb = Image.new("RGB", image.size, "white")
+        rgba = image.convert("RGBA")
+        rgb.paste(rgba, mask=rgba.getchannel("A"))
+    temp = path.with_name(f".{path.name}.tmp")
+    rgb.save(temp, "JPEG", quality=JPEG_QUALITY)
+    temp.replace(path)
+    return path
+
+
+def _seed(seed: int) -> None:
+    import keras
+    import tensorflow as tf
+
+    keras.utils.set_random_seed(seed)
+    tf.config.experimental.enable_op_determinism()
