@@ -20,7 +20,8 @@ REPO = Path(__file__).resolve().parents[1]
 SHARED_FER = REPO.parent / "shared" / "data" / "fer2013"
 
 # Small enough to train in well under a minute on 2 cores, big enough to learn.
-TINY_SETTINGS = ["data.synthetic.per_class=80", "model.epochs=15", "model.patience=3"]
+TINY_SETTINGS = ["data.synthetic.per_class=150", "model.epochs=12", "model.patience=3",
+                 "methods.lime.num_samples=500"]
 
 
 def make_project(folder: Path, cache: Path | None = None) -> Path:
@@ -46,16 +47,27 @@ def shared_cache(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("cache")
 
 
-@pytest.fixture(scope="session")
-def tiny_project(tmp_path_factory, shared_cache) -> Path:
-    """A tiny report built end to end with the command line (`build`); returns the project folder."""
-    config = make_project(tmp_path_factory.mktemp("tiny"), shared_cache)
+def build_tiny(folder: Path, cache: Path, *extra: str) -> Path:
+    """Build a tiny report with the command line (`build`); return the project folder."""
+    config = make_project(folder, cache)
     args = ["build", "--config", str(config), "--quiet"]
-    for setting in TINY_SETTINGS:
+    for setting in (*TINY_SETTINGS, *extra):
         args += ["--set", setting]
     result = run_cli(*args)
     assert result.returncode == 0, result.stderr
     return config.parent
+
+
+@pytest.fixture(scope="session")
+def tiny_project(tmp_path_factory, shared_cache) -> Path:
+    """The tiny report of the synthetic default."""
+    return build_tiny(tmp_path_factory.mktemp("tiny"), shared_cache)
+
+
+@pytest.fixture(scope="session")
+def shortcut_project(tmp_path_factory, shared_cache) -> Path:
+    """The same tiny report with a spurious cue planted for Happy."""
+    return build_tiny(tmp_path_factory.mktemp("shortcut"), shared_cache, "data.synthetic.shortcut=Happy")
 
 
 @pytest.fixture(scope="session")
