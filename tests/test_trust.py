@@ -11,7 +11,7 @@ from matplotlib.figure import Figure  # noqa: E402
 
 from generator.analysis.trust import (compute_agreement, compute_deletion_insertion,  # noqa: E402
                                       compute_localisation, compute_randomisation_check,
-                                      rank_correlation, randomisable_layers)
+                                      rank_correlation, randomisation_stages)
 from generator.analysis.trust.deletion import baseline_images, pixel_ranks, step_images  # noqa: E402
 from generator.explain.saliency import compute_saliency  # noqa: E402
 from generator.figures.trust import (plot_agreement, plot_deletion_insertion,  # noqa: E402
@@ -177,9 +177,8 @@ def test_randomisation_changes_exactly_the_listed_layers_and_not_the_original(tr
         seen.append({layer.name: [w.copy() for w in layer.get_weights()] for layer in copy.layers if layer.weights})
         return batch[..., 0]
 
-    assert randomisable_layers(model) == ["out", "hidden", "conv"]
     result = compute_randomisation_check(model, images, labels, {"record": record}, layers=["out", "conv"])
-    assert result.layers == ("out", "conv") and len(seen) == 3
+    assert result.stages == (("out",), ("conv",)) and len(seen) == 3
     original = {layer.name: layer.get_weights() for layer in model.layers}
     changed = [{name for name, weights in stage.items()
                 if any(not np.array_equal(a, b) for a, b in zip(weights, original[name]))} for stage in seen]
@@ -199,7 +198,7 @@ def test_gradients_change_with_the_model_but_the_image_does_not(trained):
     model, images, labels = trained
     explain = {"saliency": compute_saliency, "image": lambda m, batch, targets: batch[..., 0]}
     result = compute_randomisation_check(model, images, labels, explain, seed=3)
-    assert result.layers == ("out", "hidden", "conv")
+    assert result.stage_names == ("out", "hidden", "conv")
     np.testing.assert_allclose(result.correlations["image"], 1.0, atol=1e-6)
     assert result.passed == {"saliency": True, "image": False}
     assert result.mean_correlations["saliency"][-1] < result.threshold - 0.1
@@ -209,6 +208,39 @@ def test_gradients_change_with_the_model_but_the_image_does_not(trained):
     np.testing.assert_allclose(result.example_maps["saliency"][0], compute_saliency(model, images[:1], labels[:1])[0],
                                rtol=1e-5, atol=1e-7)
     assert result.explain_calls == 2 * 4
+
+
+def test_stages_group_normalisation_with_its_kernel_layer(trained):
+    from generator.model import build_model
+
+    assert randomisation_stages(trained[0]) == [("out",), ("hidden",), ("conv",)]
+    assert randomisation_stages(build_model("small", (48, 48, 1), 7)) == [
+        ("predictions",), ("dense",), ("conv3_1", "bn3_1"), ("conv2_1", "bn2_1"), ("conv1_1", "bn1_1")]
+
+
+def test_grouped_explainers_and_given_originals(trained):
+    model, images, labels = trained
+    both = {("saliency", "image"): lambda m, b, t: {"saliency": compute_saliency(m, b, t), "image": b[..., 0]}}
+    grouped = compute_randomisation_check(model, images, labels, both, seed=3)
+    assert grouped.explain_calls == 4 and set(grouped.correlations) == {"saliency", "image"}
+    given = compute_randomisation_check(model, images, labels, both, seed=3, original_maps={
+        "saliency": compute_saliency(model, images, labels), "image": images[..., 0]})
+    assert given.explain_calls == 3
+    for method in ("saliency", "image"):
+        np.testing.assert_allclose(given.correlations[method], grouped.correlations[method], atol=1e-5)
+    np.testing.assert_allclose(grouped.correlations["image"], 1.0, atol=1e-6)
+    assert grouped.mean_correlations["saliency"][-1] < 0.4
+
+
+def test_a_stage_randomises_its_layers_together(trained):
+    model, images, labels = trained
+    seen = []
+    compute_randomisation_check(model, images[:2], labels[:2],
+                                {"record": lambda c, b, t: seen.append(c.get_weights()) or b[..., 0]},
+                                layers=[("out", "conv")])
+    names = [layer.name for layer in model.layers for _ in layer.get_weights()]
+    changed = {name for name, a, b in zip(names, seen[-1], model.get_weights()) if not np.array_equal(a, b)}
+    assert changed == {"out", "conv"}
 
 
 def test_unknown_layer_is_refused(trained):
@@ -276,6 +308,15 @@ def test_agreement_with_itself_and_with_a_reversed_map():
     assert result.matrix[0, 2] == result.matrix[2, 0]
 
 
+def test_blank_maps_agree_with_nothing():
+    base = np.random.default_rng(2).random((4, 5, 5))
+    blanked = base.copy()
+    blanked[0] = 0.0
+    result = compute_agreement({"a": base, "b": blanked}, np.zeros(4, int), ["x"])
+    np.testing.assert_array_equal(result.blank, [0, 1])
+    np.testing.assert_allclose(result.matrix, [[1.0, 0.75], [0.75, 0.75]])
+
+
 def test_reversed_map_is_negative():
     base = np.random.default_rng(1).random((4, 6, 6))
     result = compute_agreement({"a": base, "reversed": -base}, np.zeros(4, int), ["x"])
@@ -298,9 +339,9 @@ def test_figures(evidence, trained):
     model, images, labels_ = trained
     result = compute_randomisation_check(model, images[:2], labels_[:2],
                                          {"saliency": compute_saliency, "image": lambda m, b, t: b[..., 0]})
-    fig = plot_randomisation_maps(images[0], result.example_maps, result.layers)
+    fig = plot_randomisation_maps(images[0], result.example_maps, result.stage_names)
     assert len(fig.axes) == 2 * (2 + 3)
-    fig = plot_randomisation_correlations(result.layers, result.mean_correlations, result.threshold)
+    fig = plot_randomisation_correlations(result.stage_names, result.mean_correlations, result.threshold)
     assert len(fig.axes[0].lines) == 2 + 2  # two methods, threshold and zero lines
     np.testing.assert_allclose(fig.axes[0].lines[1].get_ydata(), [1, 1, 1, 1])
 

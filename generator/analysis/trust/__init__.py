@@ -8,13 +8,14 @@ from generator.analysis.trust.deletion import (BASELINES, CurveSet, DeletionInse
                                                compute_deletion_insertion)
 from generator.analysis.trust.localisation import LocalisationResult, compute_localisation
 from generator.analysis.trust.randomisation import (RANDOMISATION_THRESHOLD, RandomisationResult,
-                                                    compute_randomisation_check, randomisable_layers)
+                                                    compute_randomisation_check, randomisation_stages)
 from generator.analysis.trust.ranks import rank_correlation
 
 __all__ = [
     "AGREEMENT_THRESHOLD", "AgreementResult", "compute_agreement",
     "BASELINES", "CurveSet", "DeletionInsertionResult", "compute_deletion_insertion",
     "LocalisationResult", "compute_localisation",
-    "RANDOMISATION_THRESHOLD", "RandomisationResult", "compute_randomisation_check", "randomisable_layers",
+    "RANDOMISATION_THRESHOLD", "RandomisationResult", "compute_randomisation_check",
+    "randomisation_stages",
     "rank_correlation",
 ]

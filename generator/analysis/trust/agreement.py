@@ -19,7 +19,8 @@ class AgreementResult:
     (K, M, M) the same over each class's images (NaN: none); `counts` (K,) images per class;
     `class_agreement` (K,) each class's mean off-diagonal correlation (NaN: no images or
     one method); `mean_agreement` the overall mean off-diagonal; `disagreeing` the class
-    names below `threshold`."""
+    names below `threshold`; `blank` (M,) each method's constant maps, which correlate 0
+    with everything (so a diagonal entry is 1 - blank / N)."""
 
     methods: tuple
     matrix: np.ndarray
@@ -29,6 +30,7 @@ class AgreementResult:
     mean_agreement: float
     disagreeing: tuple
     threshold: float
+    blank: np.ndarray
 
 
 def compute_agreement(maps: dict, labels, class_names,
@@ -50,8 +52,9 @@ def compute_agreement(maps: dict, labels, class_names,
     matrix = pairs.mean(axis=0) if len(labels) else np.full((len(methods),) * 2, np.nan)
     class_agreement = np.array([_off_diagonal(m) for m in per_class])
     disagreeing = tuple(name for name, value in zip(class_names, class_agreement) if value < threshold)
+    blank = (~units.any(axis=2)).sum(axis=1)
     return AgreementResult(methods, matrix, per_class, counts, class_agreement,
-                           _off_diagonal(matrix), disagreeing, float(threshold))
+                           _off_diagonal(matrix), disagreeing, float(threshold), blank)
 
 
 def _off_diagonal(matrix: np.ndarray) -> float:

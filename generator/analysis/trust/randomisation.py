@@ -24,14 +24,15 @@ RANDOMISATION_THRESHOLD = 0.5
 
 @dataclass(frozen=True)
 class RandomisationResult:
-    """`layers` the layer names re-initialised, in order (stage s = layers[:s+1] random);
-    `correlations` method -> (S, N) Spearman of each image's map with its original;
-    `mean_correlations` method -> (S,); `passed` method -> bool (final mean below
-    `threshold`); `example_maps` method -> (S+1, H, W): image `example`'s map for the
-    trained model, then after each stage; `explain_calls` calls to explanation functions
-    (each over all N images)."""
+    """`stages` the layer groups re-initialised, in order (after stage s, stages[:s+1] are
+    random), `stage_names` each group's first layer; `correlations` method -> (S, N)
+    Spearman of each image's map with its original; `mean_correlations` method -> (S,);
+    `passed` method -> bool (final mean below `threshold`); `example_maps` method ->
+    (S+1, H, W): image `example`'s map for the trained model, then after each stage;
+    `explain_calls` calls made to explanation functions (each over all N images)."""
 
-    layers: tuple
+    stages: tuple
+    stage_names: tuple
     correlations: dict
     mean_correlations: dict
     passed: dict
@@ -43,44 +44,86 @@ class RandomisationResult:
 
 def compute_randomisation_check(model, images: np.ndarray, targets, explain: dict, seed: int = 0,
                                 layers=None, threshold: float = RANDOMISATION_THRESHOLD,
-                                example: int = 0) -> RandomisationResult:
+                                example: int = 0, original_maps: dict | None = None) -> RandomisationResult:
     """Cascading randomisation of a copy of `model` (the caller's model is never changed).
 
-    `explain` maps a method name to callable(model, images, targets) -> maps (N, H, W),
-    compared as returned (pass |map| if sign should not count). `layers` lists the layer
-    names to re-initialise, in order (default: every layer with weights, output first).
-    Each weight takes a fresh draw of its layer's own initializer (kernel_initializer,
-    gamma_initializer, ...) with a seed derived from `seed`; a weight without one gets a
-    seeded normal of its current standard deviation.
+    `explain` maps a method name to callable(model, images, targets) -> maps (N, H, W);
+    a key that is a tuple of names takes one callable returning {name: maps} for all of
+    them (e.g. several CAMs from one call). Maps are compared as returned (pass |map| if
+    the sign should not count). `layers` lists the stages in order, each a layer name or
+    a tuple of names re-initialised together (default: randomisation_stages, output
+    first). Each weight takes a fresh draw of its layer's own initializer
+    (kernel_initializer, gamma_initializer, ...) seeded from `seed`; a weight without one
+    gets a seeded normal of its current standard deviation. `original_maps` (method ->
+    maps of the unchanged model, computed the same way) saves recomputing them.
     """
     images = np.asarray(images, dtype=np.float32)
     targets = np.broadcast_to(np.asarray(targets, dtype=np.int64), (len(images),))
-    layers = tuple(randomisable_layers(model) if layers is None else layers)
+    stages = tuple((item,) if isinstance(item, str) else tuple(item)
+                   for item in (randomisation_stages(model) if layers is None else layers))
     copy = copy_model(model)
-    for name in layers:
+    for name in (name for stage in stages for name in stage):
         copy.get_layer(name)  # a ValueError naming the layer if it does not exist
-    originals = {method: _maps(fn, copy, images, targets) for method, fn in explain.items()}
-    examples = {method: [maps[example]] for method, maps in originals.items()}
-    correlations = {method: [] for method in explain}
+    run = _Explainer(explain, images, targets)
+    originals = dict(original_maps or {})
+    missing = [m for m in run.methods if m not in originals]
+    originals.update({m: maps for m, maps in run(copy, missing).items()})
+    originals = {m: _checked(originals[m], images) for m in run.methods}
+    examples = {m: [originals[m][example]] for m in run.methods}
+    correlations = {m: [] for m in run.methods}
     seeds = np.random.default_rng(seed)
-    for name in layers:
-        reinitialise(copy.get_layer(name), seeds)
-        for method, fn in explain.items():
-            maps = _maps(fn, copy, images, targets)
+    for stage in stages:
+        for name in stage:
+            reinitialise(copy.get_layer(name), seeds)
+        for method, maps in run(copy, run.methods).items():
             correlations[method].append(rank_correlation(originals[method], maps))
             examples[method].append(maps[example])
-    correlations = {m: np.asarray(c, np.float32).reshape(len(layers), len(images))
+    correlations = {m: np.asarray(c, np.float32).reshape(len(stages), len(images))
                     for m, c in correlations.items()}
     means = {m: c.mean(axis=1) for m, c in correlations.items()}
-    passed = {m: bool(len(layers)) and bool(means[m][-1] < threshold) for m in explain}
-    return RandomisationResult(layers, correlations, means, passed, float(threshold), int(example),
-                               {m: np.stack(e) for m, e in examples.items()},
-                               len(explain) * (len(layers) + 1))
+    passed = {m: bool(len(stages)) and bool(means[m][-1] < threshold) for m in run.methods}
+    return RandomisationResult(stages, tuple(stage[0] for stage in stages), correlations, means, passed,
+                               float(threshold), int(example), {m: np.stack(e) for m, e in examples.items()},
+                               run.calls)
 
 
-def randomisable_layers(model) -> list[str]:
-    """Names of the layers that hold weights, from the output back to the input."""
-    return [layer.name for layer in reversed(model.layers) if layer.weights]
+def randomisation_stages(model) -> list[tuple[str, ...]]:
+    """The layers holding weights as stages, from the output back to the input.
+
+    A layer with a kernel (convolution, dense) starts a stage; a weighted layer without
+    one (batch normalisation) joins the stage of the closest kernel layer before it in
+    model order, as in the paper's blocks; one before any kernel layer stands alone.
+    """
+    stages: list[list[str]] = []
+    for layer in model.layers:
+        if not layer.weights:
+            continue
+        if _has_kernel(layer) or not stages:
+            stages.append([layer.name])
+        else:
+            stages[-1].append(layer.name)
+    return [tuple(stage) for stage in reversed(stages)]
+
+
+class _Explainer:
+    """Runs the explanation callables (single or grouped) for the methods asked; counts calls."""
+
+    def __init__(self, explain: dict, images, targets):
+        self.explain, self.images, self.targets = explain, images, targets
+        self.methods = [m for key in explain for m in ((key,) if isinstance(key, str) else key)]
+        self.calls = 0
+
+    def __call__(self, model, methods) -> dict:
+        out = {}
+        for key, fn in self.explain.items():
+            names = (key,) if isinstance(key, str) else tuple(key)
+            if not any(name in methods for name in names):
+                continue
+            result = fn(model, self.images, self.targets)
+            self.calls += 1
+            result = {key: result} if isinstance(key, str) else result
+            out.update({name: _checked(result[name], self.images) for name in names if name in methods})
+        return out
 
 
 def copy_model(model):
@@ -116,8 +159,12 @@ def _initializer(layer, variable, seed: int):
     return None
 
 
-def _maps(fn, model, images, targets) -> np.ndarray:
-    maps = np.asarray(fn(model, images, targets), dtype=np.float32)
+def _has_kernel(layer) -> bool:
+    return any(v.path.rsplit("/", 1)[-1].endswith("kernel") for v in layer.weights)
+
+
+def _checked(maps, images) -> np.ndarray:
+    maps = np.asarray(maps, dtype=np.float32)
     if maps.shape != images.shape[:3]:
         raise ValueError(f"an explanation returned {maps.shape}, expected {images.shape[:3]}")
     return maps
