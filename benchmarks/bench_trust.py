@@ -215,7 +215,8 @@ def main() -> None:
     for method in faithfulness.deletion:
         print(f"  {method:10s} {faithfulness.deletion[method].mean_auc:.3f} / "
               f"{faithfulness.insertion[method].mean_auc:.3f}")
-    print(f"  {'lime (7)':10s} {lime_faith.deletion['lime'].mean_auc:.3f} / {lime_faith.insertion['lime'].mean_auc:.3f}")
+    print(f"  {'lime (7)':10s} {lime_faith.deletion['lime'].mean_auc:.3f} / "
+          f"{lime_faith.insertion['lime'].mean_auc:.3f}")
     print(f"  {'random':10s} {faithfulness.random_deletion.mean_auc:.3f} / "
           f"{faithfulness.random_insertion.mean_auc:.3f}")
     print("randomisation: final mean rank correlation, verdict:",
@@ -228,8 +229,8 @@ def main() -> None:
     print(f"figures written to {out}")
 
     report = {"benchmark": "trust", "evaluation_images": len(images), "samples": len(samples),
-              "steps": args.steps, "total_s": round(total, 3), "total_cpu_s": round(total_cpu, 3), "model_images": images_total,
-              "stages": stages}
+              "steps": args.steps, "total_s": round(total, 3), "total_cpu_s": round(total_cpu, 3),
+              "model_images": images_total, "stages": stages}
     if not args.skip_naive:
         start, cpu = time.perf_counter(), time.process_time()
         naive, calls = naive_deletion_insertion(model, images, labels, maps, args.steps, args.seed, "blur")

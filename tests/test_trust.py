@@ -77,7 +77,7 @@ def test_curve_ends_auc_and_counts(evidence):
     np.testing.assert_allclose(result.insertion["truth"].curves[:, 0], 0.5, atol=1e-6)  # zero image
     # ends once per image, then (2 methods + random) x 2 curves x 19 inner steps per image
     assert result.model_images == 8 * (2 + 3 * 2 * 19)
-    assert result.model_calls == 2  # all 464 inner images fit one call of 1024
+    assert result.model_calls == 2  # all 464 inner images fit one call (budget: 9765 of 16x16)
 
 
 def test_batch_size_changes_calls_not_curves(evidence):

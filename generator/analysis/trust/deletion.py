@@ -15,7 +15,7 @@ import numpy as np
 
 BASELINES = ("blur", "mean", "zero")
 BLUR_SIGMA = 1 / 12       # Gaussian sigma of the "blur" baseline, as a share of the image height
-BATCH_SIZE = 1024         # images per compiled model call
+PIXEL_BUDGET = 2_500_000  # input values per compiled model call when batch_size is not given
 
 
 @dataclass(frozen=True)
@@ -50,7 +50,7 @@ class DeletionInsertionResult:
 
 
 def compute_deletion_insertion(model, images: np.ndarray, targets, maps: dict, steps: int = 20,
-                               seed: int = 0, batch_size: int = BATCH_SIZE,
+                               seed: int = 0, batch_size: int | None = None,
                                baseline: str | float = "blur") -> DeletionInsertionResult:
     """Deletion and insertion curves of `maps` (method -> (N, H, W)) for images (N, H, W, C) in model scale.
 
@@ -60,12 +60,14 @@ def compute_deletion_insertion(model, images: np.ndarray, targets, maps: dict, s
     "blur" a Gaussian-blurred copy (sigma = BLUR_SIGMA x H, RISE's insertion start),
     "mean" each image's mean per channel, "zero" or a number that constant.
     The curve follows the model's output for the target (the probability, for a softmax
-    model). Every step of every image and order goes through one compiled call per
-    chunk of about `batch_size` images; the unaltered image and the baseline, shared by
-    all curves, are sent once.
+    model). The steps of all orders of a chunk of images go through one compiled call of
+    at most `batch_size` images (default: PIXEL_BUDGET input values; at least one image's
+    steps); the unaltered image and the baseline, shared by all curves, are sent once.
     """
     images, targets = _check(images, targets, maps)
     ranks = pixel_orders(maps, images.shape[:3], seed)    # (N, methods + random, P)
+    if batch_size is None:
+        batch_size = max(1, PIXEL_BUDGET // images[0].size)
     predict = _Predictor(model, images.shape[1:], batch_size)
     backgrounds = baseline_images(images, baseline)
     fractions = np.linspace(0.0, 1.0, steps + 1)

@@ -67,7 +67,7 @@ def compute_randomisation_check(model, images: np.ndarray, targets, explain: dic
     run = _Explainer(explain, images, targets)
     originals = dict(original_maps or {})
     missing = [m for m in run.methods if m not in originals]
-    originals.update({m: maps for m, maps in run(copy, missing).items()})
+    originals.update(run(copy, missing))
     originals = {m: _checked(originals[m], images) for m in run.methods}
     examples = {m: [originals[m][example]] for m in run.methods}
     correlations = {m: [] for m in run.methods}
