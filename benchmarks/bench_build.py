@@ -1,0 +1,141 @@
+"""Whole builds of the default report: cold, with the trained model cached, and warm, against their budgets.
+
+python benchmarks/bench_build.py [--set KEY=VALUE ...] [--keep FOLDER]
+
+In a temporary project folder (report.yml, mkdocs.yml, notes and hand-written
+assets copied from the repository; the cache in the project's .cache), times
+`python -m generator build --quiet` three ways, each in a fresh process:
+
+- cold: empty cache, so the data is generated and the CNN trained;
+- model cached: every cache step folder deleted except `model` and `data`, so
+  every prediction, explanation and figure is recomputed;
+- warm: nothing changed, everything from the cache.
+
+The peak resident memory is that of the cold build (the largest of its
+processes, from getrusage(RUSAGE_CHILDREN) after it). Prints each measure against
+its budget, the per-stage times of each build (from run.json), the CPU count and
+load average (the machine may be shared: CPU seconds depend less on the load than
+wall seconds), and one JSON line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+# name -> (budget, unit)
+BUDGETS = {"cold": (180.0, "s"), "model_cached": (90.0, "s"), "warm": (15.0, "s"), "peak_rss": (3 * 1024.0, "MiB")}
+KEPT_STEPS = ("model", "data")
+
+
+def make_project(folder: Path) -> Path:
+    """A report project like the repository's own; returns its report.yml."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in ("report.yml", "mkdocs.yml"):
+        shutil.copy(ROOT / name, folder / name)
+    shutil.copytree(ROOT / "notes", folder / "notes")
+    shutil.copytree(ROOT / "docs" / "assets", folder / "docs" / "assets")
+    return folder / "report.yml"
+
+
+def timed_build(config: Path, overrides: list[str]) -> dict:
+    """One `build` in a child process: wall and CPU seconds, and run.json's stages."""
+    args = [sys.executable, "-m", "generator", "build", "--config", str(config), "--quiet"]
+    for setting in overrides:
+        args += ["--set", setting]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    result = subprocess.run(args, cwd=ROOT, capture_output=True, text=True,
+                            env=dict(os.environ, PYTHONPATH=str(ROOT), TF_CPP_MIN_LOG_LEVEL="3"))
+    seconds = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if result.returncode != 0:
+        sys.exit(f"build failed ({result.returncode}):\n{result.stderr[-3000:]}")
+    stages = json.loads((config.parent / "docs" / "run.json").read_text())["stages"]
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return {"seconds": round(seconds, 2), "cpu_seconds": round(cpu, 2),
+            "stages": {s["name"]: {"seconds": s["seconds"], "cached": s["cached"],
+                                         "model_images": s["model_images"]} for s in stages}}
+
+
+def keep_only(cache: Path, steps: tuple[str, ...]) -> list[str]:
+    """Delete every step folder of the cache except `steps`; return the deleted names."""
+    deleted = sorted(p.name for p in cache.iterdir() if p.is_dir() and p.name not in steps)
+    for name in deleted:
+        shutil.rmtree(cache / name)
+    return deleted
+
+
+def check(condition: bool, problem: str) -> None:
+    if not condition:
+        sys.exit(f"bench_build: {problem}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                        help="passed to every build (for example a smaller data.synthetic.per_class)")
+    parser.add_argument("--keep", type=Path, help="build in this folder and keep it (default: a temporary one)")
+    args = parser.parse_args()
+
+    load_start = os.getloadavg()
+    with tempfile.TemporaryDirectory(prefix="bench-build-") as temporary:
+        folder = args.keep or Path(temporary) / "project"
+        if folder.exists() and any(folder.iterdir()):
+            sys.exit(f"{folder} is not empty: --keep needs a new or empty folder")
+        config = make_project(folder)
+        cache = folder / ".cache"
+
+        cold = timed_build(config, args.overrides)
+        peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024   # KiB on Linux
+        deleted = keep_only(cache, KEPT_STEPS)
+        model_cached = timed_build(config, args.overrides)
+        warm = timed_build(config, args.overrides)
+    load_end = os.getloadavg()
+
+    check(not any(s["cached"] for s in cold["stages"].values()), "the cold build found a cache")
+    # Its training-curves figure is redrawn, but no image goes through training.
+    check(model_cached["stages"]["train model"]["model_images"] == 0, "the model was not taken from the cache")
+    check(not model_cached["stages"]["saliency maps"]["cached"], "explanations were not recomputed")
+    check(all(s["cached"] for name, s in warm["stages"].items() if name not in ("render pages", "build site")),
+          "the warm build recomputed a step")
+
+    builds = {"cold": cold, "model_cached": model_cached, "warm": warm}
+    measured = {name: build["seconds"] for name, build in builds.items()}
+    measured["peak_rss"] = round(peak_mb)
+    print(f"{os.cpu_count()} CPUs, load average {load_start[0]:.1f} at the start, {load_end[0]:.1f} at the end; "
+          f"settings: {' '.join(args.overrides) or 'report.yml defaults'}")
+    results = []
+    for name, value in measured.items():
+        budget, unit = BUDGETS[name]
+        within = value <= budget
+        cpu = builds[name]["cpu_seconds"] if name in builds else None
+        extra = f"  ({cpu:.1f} s CPU)" if cpu is not None else ""
+        print(f"{name:14s} {value:8.1f} {unit:3s} budget {budget:6.0f} {unit:3s} "
+              f"{value / budget:5.2f} of budget  {'ok' if within else 'OVER'}{extra}")
+        results.append({"name": name, "value": value, "unit": unit, "budget": budget,
+                        "ratio": round(value / budget, 3), "within": within, "cpu_seconds": cpu})
+    print("stage seconds (cold / model cached / warm):")
+    for stage in cold["stages"]:
+        times = " / ".join(f"{b['stages'].get(stage, {}).get('seconds', 0):6.1f}" for b in builds.values())
+        print(f"  {stage:26s} {times}")
+    print(json.dumps({"benchmark": "build", "cpus": os.cpu_count(), "python": platform.python_version(),
+                      "load_average_start": [round(v, 2) for v in load_start],
+                      "load_average_end": [round(v, 2) for v in load_end],
+                      "overrides": args.overrides, "deleted_steps": deleted, "results": results,
+                      "all_within": all(r["within"] for r in results),
+                      "stages": {name: b["stages"] for name, b in builds.items()}}))
+
+
+if __name__ == "__main__":
+    main()
