@@ -163,9 +163,10 @@ def visits(browser_context, site_url, tiny_project, request) -> list[Visit]:
         visit.switched_to = _switch_language(page)
         page.close()
         results.append(visit)
-    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
-    if reporter is not None:
-        reporter.write_line(f"\nscreenshots of {len(results)} pages: {SCREENSHOTS}")
+    capture = request.config.pluginmanager.get_plugin("capturemanager")
+    if capture is not None:
+        with capture.global_and_fixture_disabled():
+            print(f"\nscreenshots of {len(results)} pages: {SCREENSHOTS}")
     return results
 
 
