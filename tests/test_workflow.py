@@ -105,6 +105,11 @@ def test_build_restores_and_saves_the_step_cache_then_builds_and_tests(workflow)
     assert steps.index(restore) < site < steps.index(save) < test
 
 
+def test_page_screenshots_are_kept_even_when_tests_fail(workflow):
+    (keep,) = _steps(workflow["jobs"]["build"], "actions/upload-artifact")
+    assert keep["if"] == "always()" and keep["with"]["path"].rstrip("/") == ".cache/screenshots"
+
+
 def test_only_default_branch_pushes_upload_and_deploy(workflow):
     build, deploy = workflow["jobs"]["build"], workflow["jobs"]["deploy"]
     (upload,) = _steps(build, "actions/upload-pages-artifact")
