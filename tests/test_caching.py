@@ -101,16 +101,18 @@ def project(tmp_path_factory):
     """A tiny project and its cache after one cold run, checked to have called every watched step."""
     folder = tmp_path_factory.mktemp("caching")
     config = make_project(folder / "project", folder / "cache")
-    with pytest.MonkeyPatch.context() as monkeypatch:
-        seen = watch(monkeypatch)
-        ledger = generate(config)
-    # The wrappers sit where the pipeline calls: on a cold run each is called.
-    assert set(seen.calls) == set(WATCHED), set(WATCHED) - set(seen.calls)
-    assert seen.calls["train_model"] == 1 and seen.calls["compute_lime"] == 1
-    assert seen.figures["lime"] == 1 and seen.steps["model"] == 1
-    assert not any(stage["cached"] for stage in ledger["stages"])
-    yield config
-    _disable_op_determinism()
+    try:
+        with pytest.MonkeyPatch.context() as monkeypatch:
+            seen = watch(monkeypatch)
+            ledger = generate(config)
+        # The wrappers sit where the pipeline calls: on a cold run each is called.
+        assert set(seen.calls) == set(WATCHED), set(WATCHED) - set(seen.calls)
+        assert seen.calls["train_model"] == 1 and seen.calls["compute_lime"] == 1
+        assert seen.figures["lime"] == 1 and seen.steps["model"] == 1
+        assert not any(stage["cached"] for stage in ledger["stages"])
+        yield config
+    finally:
+        _disable_op_determinism()
 
 
 def _disable_op_determinism() -> None:
