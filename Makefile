@@ -4,13 +4,17 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: site test serve bench clean
+.PHONY: site test serve bench clean shortcut
 
 site: $(STAMP)
 	$(PY) -m generator build
 
 test: $(STAMP)
 	$(PY) -m pytest
+
+# The shortcut demonstration: Happy faces carry a corner mark; section 5 should flag it.
+shortcut: $(STAMP)
+	$(PY) -m generator build --set data.synthetic.shortcut=Happy
 
 serve: $(STAMP)
 	$(PY) -m generator serve

@@ -1,4 +1,4 @@
-"""Command line: python -m generator {build,generate,serve,clean} [options]."""
+"""Command line: python -m generator {build,generate,serve,clean,export-assignment} [options]."""
 
 from __future__ import annotations
 
@@ -15,9 +15,16 @@ from generator.errors import UserError
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m generator",
                                      description="Build a bilingual explainability report site for a Keras CNN.")
-    parser.add_argument("command", choices=("build", "generate", "serve", "clean"),
+    parser.add_argument("command", choices=("build", "generate", "serve", "clean", "export-assignment"),
                         help="build: pages and site; generate: pages into docs/ only; "
-                             "serve: generate, then mkdocs serve; clean: empty the cache and generated pages")
+                             "serve: generate, then mkdocs serve; clean: empty the cache and generated pages; "
+                             "export-assignment: the course's figure files fig1_0.jpg ... fig4_6.jpg into OUT")
+    parser.add_argument("out", nargs="?", type=Path, metavar="OUT",
+                        help="export-assignment: folder for the figure files")
+    parser.add_argument("--model", type=Path, metavar="PATH",
+                        help="export-assignment: a .keras / .h5 model to explain (default: model.path, or train)")
+    parser.add_argument("--data", type=Path, metavar="CSV",
+                        help="export-assignment: the course's label,feature train.csv (data.format ntu-csv)")
     parser.add_argument("--config", default="report.yml", type=Path, help="report config (default report.yml)")
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                         help="override a config key, e.g. --set model.epochs=5 (repeatable)")
@@ -25,7 +32,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--debug", action="store_true", help="show tracebacks and full logs")
     parser.add_argument("--unsafe-model", action="store_true",
                         help="allow loading a model with Lambda layers or other code (trusted files only)")
-    return parser.parse_args(argv)
+    args = parser.parse_intermixed_args(argv)
+    if args.command == "export-assignment" and args.out is None:
+        parser.error("export-assignment needs OUT, the folder for the figure files")
+    if args.command != "export-assignment" and (args.out or args.model or args.data):
+        parser.error("OUT, --model and --data belong to export-assignment")
+    return args
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -62,6 +74,16 @@ def _dispatch(args: argparse.Namespace) -> int:
         return 0
     progress = Progress(quiet=args.quiet)
     start = time.perf_counter()
+    if args.command == "export-assignment":
+        from generator.export import export_assignment
+
+        exported = export_assignment(args.out, config, paths, progress, model_path=args.model,
+                                     data_path=args.data, unsafe_model=args.unsafe_model)
+        progress.summary()
+        skipped = f"; no sample image for {', '.join(exported.missing)}" if exported.missing else ""
+        print(f"{len(exported.files)} figure files written in {time.perf_counter() - start:.0f} s: "
+              f"{args.out}{skipped}")
+        return 0
     generate(config, paths, progress, with_site=args.command == "build", unsafe_model=args.unsafe_model)
     progress.summary()
     took = time.perf_counter() - start

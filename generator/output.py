@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -22,6 +23,8 @@ from pathlib import Path
 from generator.errors import UserError
 
 MANIFEST = ".generated.json"
+_UMASK = os.umask(0)
+os.umask(_UMASK)
 
 
 class Staging:
@@ -29,7 +32,8 @@ class Staging:
 
     def __init__(self, root: Path):
         root.mkdir(parents=True, exist_ok=True)
-        self.path = Path(tempfile.mkdtemp(prefix=".stage-", dir=root))
+        remove_leftovers(root, ".stage-")
+        self.path = Path(tempfile.mkdtemp(prefix=f".stage-{os.getpid()}-", dir=root))
         self.files: set[str] = set()
 
     def write(self, relative: str, content: bytes | str) -> str:
@@ -75,6 +79,7 @@ def _atomic_write(target: Path, content: bytes) -> None:
     fd, temp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
     with os.fdopen(fd, "wb") as handle:
         handle.write(content)
+    os.chmod(temp, 0o666 & ~_UMASK)  # mkstemp makes 0600; published files are ordinary files
     os.replace(temp, target)
 
 
@@ -83,6 +88,8 @@ def build_site(staging: Staging, docs: Path, mkdocs_yml: Path, site: Path) -> No
     if not mkdocs_yml.is_file():
         raise UserError(mkdocs_yml, "MkDocs configuration not found", "keep mkdocs.yml next to the report config")
     preview = staging.path.parent / (staging.path.name + "-docs")
+    _restore_interrupted_swap(site)
+    remove_leftovers(site.parent, ".site-")
     new_site = site.parent / f".site-new-{os.getpid()}"
     try:
         _assemble_preview(staging, docs, preview)
@@ -125,9 +132,56 @@ def _run_mkdocs(config: Path) -> None:
 
 
 def _swap_folder(new: Path, target: Path) -> None:
-    """Put `new` in place of `target` with renames only, so `target` is never half-written."""
+    """Put `new` in place of `target` so that `target` always holds a complete site.
+
+    Linux exchanges the two folders in one atomic rename; elsewhere two renames are used,
+    and `_restore_interrupted_swap` repairs a run killed between them.
+    """
+    if target.exists() and _exchange(new, target):
+        shutil.rmtree(new, ignore_errors=True)  # `new` now holds the previous site
+        return
     old = target.parent / f".site-old-{os.getpid()}"
     if target.exists():
         os.replace(target, old)
     os.replace(new, target)
     shutil.rmtree(old, ignore_errors=True)
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Atomically swap two paths (renameat2 RENAME_EXCHANGE); False where unsupported."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        return libc.renameat2(-100, os.fsencode(a), -100, os.fsencode(b), 2) == 0  # AT_FDCWD, EXCHANGE
+    except (OSError, AttributeError):
+        return False
+
+
+def _restore_interrupted_swap(site: Path) -> None:
+    """A run killed between the two renames of a swap left the previous site as .site-old-PID."""
+    if not site.exists():
+        for old in sorted(site.parent.glob(".site-old-*")):
+            os.replace(old, site)
+            return
+
+
+def remove_leftovers(folder: Path, prefix: str) -> None:
+    """Remove `prefix<pid>-...` files and folders that runs no longer alive left behind."""
+    for path in folder.glob(prefix + "*"):
+        pid = re.search(r"\d+", path.name[len(prefix):])
+        if pid and not _alive(int(pid.group())):
+            if path.is_dir():
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                path.unlink(missing_ok=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

@@ -140,8 +140,6 @@ def test_a_build_after_the_kills_succeeds_and_publishes_the_change(built, rebuil
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason="a run killed inside mkdocs leaves .site-new-<pid> (a partial site) beside "
-                                       "site/ and its .stage-* folders in the cache; no later run removes them")
 def test_a_build_after_a_kill_removes_what_the_killed_run_left(built, rebuilt):
     assert rebuilt["result"].returncode == 0, rebuilt["result"].stderr
     left = rebuilt["left"]
@@ -176,8 +174,6 @@ def _tree(folder: Path, files: dict[str, str]) -> None:
         (folder / relative).write_text(text)
 
 
-@pytest.mark.xfail(strict=True, reason="output._swap_folder renames site/ away, then the new site in: a kill "
-                                       "between the two renames leaves no site/ (only .site-old-<pid>)")
 def test_a_kill_during_the_site_swap_leaves_a_whole_site(tmp_path):
     old, new = {"index.html": "old", "a/page.html": "old a"}, {"index.html": "new", "b/page.html": "new b"}
     site, fresh = tmp_path / "site", tmp_path / ".site-new-1"
