@@ -86,6 +86,8 @@ class MethodsConfig:
 @dataclass(frozen=True)
 class TrustConfig:
     enabled: bool = True
+    images: int = 56                      # evaluation images for the gradient and CAM methods
+    steps: int = 20                       # deletion / insertion steps
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ from generator.sections.model import run_model
 from generator.sections.saliency import run_saliency
 from generator.sections.samples import run_samples
 from generator.sections.superpixels import run_lime
+from generator.sections.trust import run_trust
 
 LIBRARIES = ("tensorflow-cpu", "tensorflow", "keras", "tf-keras-vis", "lime", "numpy", "matplotlib",
              "jinja2", "mkdocs", "mkdocs-material", "mkdocs-static-i18n")
@@ -68,6 +69,7 @@ def collect_facts(run: Run) -> dict:
     facts["filters"] = run_filters(run)
     facts["lime"] = run_lime(run)
     facts["cams"] = run_cams(run)
+    facts["trust"] = run_trust(run)
     facts["flags"] = describe_all_flags(facts)
     return facts
 

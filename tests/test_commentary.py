@@ -102,3 +102,17 @@ def test_the_text_follows_the_model(tiny_project, shortcut_project):
         shortcut = page(shortcut_project, "gradcam", lang).split(heading)[1]
         row = lambda text: re.search(r"^\| Happy.*$", text, re.M).group(0)  # noqa: E731
         assert row(default) != row(shortcut)
+
+
+@pytest.mark.slow
+def test_the_planted_shortcut_is_flagged_and_only_then(tiny_project, shortcut_project):
+    import json
+
+    def flagged(project):
+        facts = json.loads((project / "docs" / "facts.json").read_text())
+        return {f["class"] for f in facts["flags"] if f["kind"] == "low_localisation"}
+
+    assert "Happy" in flagged(shortcut_project)
+    assert "Happy" not in flagged(tiny_project)
+    assert re.search(r"\*\*Happy\*\*, [\w+-]+: low localisation", page(shortcut_project, "trust", "en"))
+    assert re.search(r"\*\*Happy（快樂）\*\*，[\w+-]+：定位偏低", page(shortcut_project, "trust", "zh-TW"))

@@ -14,4 +14,4 @@ def describe_all_flags(facts: dict) -> list[dict]:
     for method, regions in per_method.items():
         shares = {cls: shares["shares"] for cls, shares in regions["by_class"].items()}
         flags += describe_flags(shares, method)
-    return flags
+    return flags + facts["trust"].get("flags", [])
