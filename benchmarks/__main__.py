@@ -151,7 +151,8 @@ def _lime(name: str, r: dict) -> list[Row]:
 
 def _trust(name: str, r: dict) -> list[Row]:
     rows = [Row(name, f"section 5, {r['evaluation_images']} faces", f"{r['total_s']:.2f} s "
-                f"({r['total_cpu_s']:.1f} s CPU)")]
+                f"({r['total_cpu_s']:.1f} s CPU)", f"budget {r['budget_s']:.0f} s", r["total_s"] / r["budget_s"],
+                "budget")]
     if "naive_s" in r:
         rows.append(Row(name, "deletion/insertion", f"{r['batched_s']:.2f} s",
                         f"model.predict per image {r['naive_s']:.2f} s", r["ratio"], "faster"))

@@ -16,6 +16,7 @@ from typing import Any, Literal, Union
 
 import yaml
 
+from generator.analysis.trust import AGREEMENT_THRESHOLD, LOW_LOCALISATION, RANDOMISATION_THRESHOLD
 from generator.errors import UserError
 from generator.vocabulary import FER2013_CLASSES, REGIONS
 
@@ -88,6 +89,12 @@ class TrustConfig:
     enabled: bool = True
     images: int = 56                      # evaluation images for the gradient and CAM methods
     steps: int = 20                       # deletion / insertion steps
+    # A method fails the randomisation check when its maps keep this rank correlation or more.
+    sanity_threshold: float = RANDOMISATION_THRESHOLD
+    # Methods disagree on a class whose mean rank correlation between them is below this.
+    agreement_threshold: float = AGREEMENT_THRESHOLD
+    # A class is flagged when its localisation is below this share of the other classes' mean.
+    low_localisation: float = LOW_LOCALISATION
 
 
 @dataclass(frozen=True)
@@ -242,6 +249,7 @@ def _check_values(config: Config) -> None:
     for key, value in (("model.epochs", config.model.epochs), ("model.batch_size", config.model.batch_size)):
         if value < 1:
             raise UserError(key, "must be at least 1", "use a positive number")
+    _check_trust(config.trust)
     for name, row in config.samples.items():
         if name not in classes:
             raise UserError(f"samples.{name}", "unknown class", _suggest(name, classes))
@@ -253,6 +261,18 @@ def _check_values(config: Config) -> None:
         if len(box) != 4 or not all(0 <= v <= 1 for v in box) or box[0] >= box[2] or box[1] >= box[3]:
             raise UserError(f"regions.{name}", "expected [x0, y0, x1, y1] as fractions of the image",
                             "for example [0.25, 0.7, 0.75, 0.9]")
+
+
+def _check_trust(trust: TrustConfig) -> None:
+    for key, value, low in (("images", trust.images, 1), ("steps", trust.steps, 2)):
+        if value < low:
+            raise UserError(f"trust.{key}", f"must be at least {low}", f"for example {getattr(TrustConfig, key)}")
+    ranges = {"sanity_threshold": (-1, 1), "agreement_threshold": (-1, 1), "low_localisation": (0, 1)}
+    for key, (low, high) in ranges.items():
+        value = getattr(trust, key)
+        if not low < value <= high:
+            raise UserError(f"trust.{key}", f"{value} is outside ({low}, {high}]",
+                            f"for example {getattr(TrustConfig, key)}")
 
 
 def _suggest(key: str, known) -> str:

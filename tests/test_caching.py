@@ -211,3 +211,22 @@ def test_clean_empties_the_cache_so_the_next_run_trains_again(project, monkeypat
         generate(config)
     assert seen.calls["load_dataset"] == 1 and seen.calls["train_model"] == 1
     assert seen.steps["data"] == 1 and seen.steps["model"] == 1
+
+
+def test_trust_thresholds_change_verdicts_and_flags_without_recomputing(project, monkeypatch):
+    seen = watch(monkeypatch)
+    generate(project, "trust.sanity_threshold=-0.99", "trust.low_localisation=1.0", "trust.agreement_threshold=1.0")
+    assert seen.calls == Counter()
+    assert set(seen.steps) == {"figure"} and set(seen.figures) == {"trust_randomisation"}, (seen.steps, seen.figures)
+    trust = json.loads((project.parent / "docs" / "facts.json").read_text())["trust"]
+    # No method's maps fall below -0.99 rank correlation with themselves, so all fail.
+    assert not any(m["sanity_passed"] for m in trust["methods"].values())
+    assert "failed the check" in (project.parent / "docs" / "trust.en.md").read_text()
+    # Every class below the others' mean localisation is flagged, and nothing else.
+    lows = {(f["method"], f["class"]) for f in trust["flags"]}
+    for method, by_class in trust["localisation_by_class"].items():
+        for cls, lift in by_class.items():
+            others = [v for c, v in by_class.items() if c != cls and v is not None]
+            below = lift is not None and lift < sum(others) / len(others)
+            assert ((method, cls) in lows) == below, (method, cls)
+    assert trust["agreement"]["disagreeing"]   # mean correlations are below 1

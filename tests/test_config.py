@@ -59,6 +59,10 @@ def test_unknown_key_in_an_override(tmp_path):
     ("samples:\n  Hapy: 3\n", "samples.Hapy", "Happy"),
     ("regions:\n  mouth: [0.5, 0.5, 0.2, 0.9]\n", "regions.mouth", "x0"),
     ("seed: 1\nmodel:\n\tepochs: 3\n", "report.yml:3", "YAML"),
+    ("trust:\n  sanity_threshold: 1.5\n", "trust.sanity_threshold", "outside (-1, 1]"),
+    ("trust:\n  low_localisation: 0\n", "trust.low_localisation", "outside (0, 1]"),
+    ("trust:\n  agreement_threshold: high\n", "trust.agreement_threshold", "number"),
+    ("trust:\n  steps: 1\n", "trust.steps", "at least 2"),
 ])
 def test_bad_values_name_the_key(tmp_path, text, key, words):
     error = error_of(tmp_path, text)

@@ -10,8 +10,9 @@ import pytest  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 from generator.analysis.trust import (compute_agreement, compute_deletion_insertion,  # noqa: E402
-                                      compute_localisation, compute_randomisation_check,
-                                      rank_correlation, randomisation_stages)
+                                      compute_localisation, compute_randomisation_check, judged,
+                                      localisation_lift, low_localisation_flags, rank_correlation,
+                                      randomisation_stages)
 from generator.analysis.trust.deletion import baseline_images, pixel_ranks, step_images  # noqa: E402
 from generator.explain.saliency import compute_saliency  # noqa: E402
 from generator.figures.trust import (plot_agreement, plot_deletion_insertion,  # noqa: E402
@@ -243,6 +244,16 @@ def test_a_stage_randomises_its_layers_together(trained):
     assert changed == {"out", "conv"}
 
 
+def test_a_verdict_follows_the_threshold_alone(trained):
+    model, images, labels = trained
+    result = compute_randomisation_check(model, images, labels, {"saliency": compute_saliency}, seed=0)
+    final = float(result.mean_correlations["saliency"][-1])
+    assert judged(result, final + 0.01).passed == {"saliency": True}
+    strict = judged(result, final - 0.01)
+    assert strict.passed == {"saliency": False} and strict.threshold == pytest.approx(final - 0.01)
+    assert strict.correlations is result.correlations   # the measurements are the same
+
+
 def test_unknown_layer_is_refused(trained):
     model, images, labels = trained
     with pytest.raises(ValueError, match="nope"):
@@ -276,6 +287,27 @@ def test_per_image_masks():
     np.testing.assert_allclose(result.pointing, [1, 0])
     np.testing.assert_allclose(result.mass_share, [1, 0])
     np.testing.assert_allclose(result.area_share, [0.25, 0.75])
+
+
+def test_low_localisation_flags_by_hand():
+    lift = {"gradcam": {"Happy": 0.4, "Sad": 2.0, "Fear": 2.2, "Angry": None},
+            "saliency": {"Happy": 1.9, "Sad": 2.0, "Fear": 2.1, "Angry": None}}
+    flags = low_localisation_flags(lift, share=0.5)
+    # Happy's 0.4 is below 0.5 x mean(2.0, 2.2) = 1.05; nothing else is below half the others.
+    assert flags == [{"kind": "low_localisation", "class": "Happy", "method": "gradcam", "share": 0.4,
+                      "others": 2.1}]
+    assert low_localisation_flags(lift, share=0.1) == []
+
+
+def test_localisation_lift_is_mass_share_over_area_share():
+    maps = np.zeros((2, 4, 4))
+    maps[:, 0, 0] = 1.0                                   # all mass on one pixel
+    masks = np.zeros((2, 4, 4), bool)
+    masks[0, 0, :] = True                                 # image 0: the pixel is in a 4-pixel mask
+    masks[1, 1, :2] = True                                # image 1: outside a 2-pixel mask
+    result = compute_localisation(maps, masks)
+    assert localisation_lift(result, np.array([True, False])) == pytest.approx(1.0 / 0.25)
+    assert localisation_lift(result, np.array([True, True])) == pytest.approx(0.5 / (0.1875))
 
 
 # --- agreement ---------------------------------------------------------------------------------
@@ -348,3 +380,24 @@ def test_figures(evidence, trained):
     fig = plot_agreement(np.array([[1.0, -0.25], [-0.25, 1.0]]), ["saliency", "gradcam"])
     texts = sorted(t.get_text() for t in fig.axes[0].texts)
     assert texts == ["-0.25", "-0.25", "1.00", "1.00"]
+
+
+# --- the section in a report --------------------------------------------------------------------
+
+def test_lime_is_measured_on_the_sample_images(tiny_project):
+    import json
+
+    trust = json.loads((tiny_project / "docs" / "facts.json").read_text())["trust"]
+    lime, samples = trust["methods"]["lime"], trust["image_sets"]["samples"]
+    assert lime["image_set"] == "samples" and samples["methods"] == ["lime"]
+    assert samples["images"] == trust["samples"] == 7
+    assert set(trust["image_sets"]["evaluation"]["methods"]) == set(trust["methods"]) - {"lime"}
+    # The random order is measured on the same 7 images, so it differs from the evaluation images' one.
+    assert samples["random"] != trust["image_sets"]["evaluation"]["random"]
+    assert 0 < lime["deletion_auc"] < 1 and 0 < lime["insertion_auc"] < 1
+    assert lime["sanity_passed"] == (lime["sanity_final_correlation"] < trust["sanity_threshold"])
+    assert "lime" not in trust["localisation_by_class"]   # per-class lift needs more than one image a class
+    for lang, name in (("en", "random order"), ("zh-TW", "隨機順序")):
+        page = (tiny_project / "docs" / f"lime.{lang}.md").read_text()
+        assert f"| LIME | 7 | {lime['deletion_auc']:.3f} | {lime['insertion_auc']:.3f} |" in page
+        assert f"| {name} | 7 | {samples['random']['deletion_auc']:.3f} |" in page

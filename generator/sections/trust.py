@@ -1,87 +1,131 @@
-"""Section 5: can we trust these explanations? Deletion/insertion, randomisation, localisation, agreement."""
+"""Section 5: can we trust these explanations? Deletion/insertion, randomisation, localisation, agreement.
+
+The gradient and CAM methods are measured on `trust.images` evaluation images; LIME, a
+thousand model images per explanation, on the sample images that section 3 explains.
+"""
 
 from __future__ import annotations
+
+from typing import NamedTuple
 
 import numpy as np
 
 from generator.analysis.regions import template_region_map
 from generator.analysis.trust import (compute_agreement, compute_deletion_insertion, compute_localisation,
-                                      compute_randomisation_check)
+                                      compute_randomisation_check, judged, localisation_lift,
+                                      low_localisation_flags)
 from generator.context import Run
 from generator.explain.cams import METHODS as CAM_METHODS
 from generator.explain.cams import compute_cams
+from generator.explain.lime_method import DEFAULT_SEGMENTATION, compute_lime
 from generator.explain.saliency import compute_saliency, compute_smoothgrad
 from generator.figures.trust import (plot_agreement, plot_deletion_insertion, plot_randomisation_correlations,
                                      plot_randomisation_maps)
+from generator.sections.model import input_value
 from generator.vocabulary import OUTSIDE
 
-TRUST_STEP_VERSION = 1
-LOW_LOCALISATION = 0.5   # a class is flagged below this share of the other classes' mean localisation
+TRUST_STEP_VERSION = 2
 
 
 def run_trust(run: Run) -> dict:
     if not run.config.trust.enabled or not run.results.get("cams"):
         return {"available": False}
     model, data, samples = run.results["model"], run.results["data"], run.results["samples"]
-    settings, seed = run.config.trust, run.config.seed
+    settings = run.config.trust
     evaluation = data.evaluation
     pick = _balanced(evaluation.labels, settings.images)
-    images, targets = model.to_input(evaluation.images[pick]), evaluation.labels[pick]
+    measured = _Images(model.to_input(evaluation.images[pick]), evaluation.labels[pick])
+    sampled = _Images(model.to_input(samples.split.images), samples.split.labels)
+    lime_maps = {"lime": np.stack([r.weight_map for r in run.results["lime"][:len(sampled.images)]])}
     layer = run.results["cams"]["layer"]
-    methods = _explainers(run, layer)
-    key = (model.model_id, images, targets, layer, settings, run.config.methods.saliency)
+    explainers = _explainers(run, layer)
+    # What the maps depend on besides the model and images.
+    method_settings = (layer, run.config.seed, run.config.methods.saliency, run.config.methods.lime)
     with run.progress.stage("trust: deletion and insertion") as record:
-        maps = run.cached("trust_maps", TRUST_STEP_VERSION, key, lambda: _all_maps(methods, model.model, images, targets),
-                          record, model_images=len(images) * (2 + run.config.methods.saliency.smooth_samples + 68))
-        curves = run.cached("trust_curves", TRUST_STEP_VERSION, key,
-                            lambda: compute_deletion_insertion(model.model, images, targets, maps, settings.steps, seed),
-                            record, model_images=len(images) * (2 * len(maps) + 2) * settings.steps)
-    sample_images, sample_targets = model.to_input(samples.split.images), samples.split.labels
+        maps = run.cached("trust_maps", TRUST_STEP_VERSION, (model.model_id, measured, method_settings),
+                          lambda: _all_maps(explainers, model.model, *measured), record,
+                          model_images=len(measured.images) * sum(_costs(run, layer, explainers)))
+        curves = _deletion_insertion(run, measured, maps, record)
+        lime_curves = _deletion_insertion(run, sampled, lime_maps, record)
     with run.progress.stage("trust: randomisation check") as record:
-        check = run.cached("trust_randomisation", TRUST_STEP_VERSION,
-                           (model.model_id, sample_images, sample_targets, layer, seed, run.config.methods.saliency),
-                           lambda: compute_randomisation_check(model.model, sample_images, sample_targets, methods, seed),
-                           record)
-    masks, mask_kind = _masks(run, evaluation, pick, images.shape[1:3])
+        explainers["lime"] = _lime_explainer(run)
+        # The trained model's LIME maps come from section 3; every other map is computed afresh.
+        per_stage = len(sampled.images) * sum(_costs(run, layer, explainers))
+        check = run.cached("trust_randomisation", TRUST_STEP_VERSION, (model.model_id, sampled, method_settings),
+                           lambda: compute_randomisation_check(model.model, *sampled, explainers, run.config.seed,
+                                                               original_maps=lime_maps),
+                           record, model_images=lambda check: per_stage * (len(check.stages) + 1)
+                           - len(sampled.images) * run.config.methods.lime.num_samples)
+    check = judged(check, settings.sanity_threshold)
+    masks, mask_kind = _masks(run, evaluation, pick, measured.images.shape[1:3])
     localisation = {m: compute_localisation(maps[m], masks) for m in maps}
-    agreement = compute_agreement(maps, targets, data.class_names)
-    figures = {
-        "curves": run.figure("trust_curves", curves, lambda: plot_deletion_insertion(
-            curves.fractions, {m: c.mean_curve for m, c in curves.deletion.items()},
-            {m: c.mean_curve for m, c in curves.insertion.items()},
-            curves.random_deletion.mean_curve, curves.random_insertion.mean_curve)),
-        "randomisation_maps": run.figure("trust_randomisation_maps", (check.example_maps, sample_images[0]),
-                                         lambda: plot_randomisation_maps(sample_images[check.example],
-                                                                         check.example_maps, check.stage_names)),
-        "randomisation": run.figure("trust_randomisation", check.mean_correlations, lambda: plot_randomisation_correlations(
-            check.stage_names, check.mean_correlations, check.threshold)),
-        "agreement": run.figure("trust_agreement", agreement.matrix, lambda: plot_agreement(agreement.matrix,
-                                                                                          agreement.methods)),
-    }
-    by_class = _localisation_by_class(localisation, targets, data.class_names)
+    sample_masks, _ = _masks(run, samples.split, slice(None), measured.images.shape[1:3])
+    localisation["lime"] = compute_localisation(lime_maps["lime"], sample_masks)
+    agreement = compute_agreement(maps, measured.targets, data.class_names, settings.agreement_threshold)
+    lift = {m: _lift_by_class(localisation[m], measured.targets, data.class_names) for m in maps}
+    image_sets = {"evaluation": (curves, len(measured.images)), "samples": (lime_curves, len(sampled.images))}
     return {
         "available": True,
-        "images": len(images),
-        "samples": len(sample_images),
+        "images": len(measured.images),
+        "samples": len(sampled.images),
         "steps": settings.steps,
         "baseline": curves.baseline,
         "mask": mask_kind,
-        "methods": {m: {"deletion_auc": _r(curves.deletion[m].mean_auc), "insertion_auc": _r(curves.insertion[m].mean_auc),
+        "image_sets": {name: {"images": count, "methods": list(result.deletion),
+                              "random": {"deletion_auc": _r(result.random_deletion.mean_auc),
+                                         "insertion_auc": _r(result.random_insertion.mean_auc)}}
+                       for name, (result, count) in image_sets.items()},
+        "methods": {m: {"image_set": name,
+                        "deletion_auc": _r(result.deletion[m].mean_auc),
+                        "insertion_auc": _r(result.insertion[m].mean_auc),
                         "sanity_passed": check.passed[m],
                         "sanity_final_correlation": _r(check.mean_correlations[m][-1]),
                         "pointing_game": _r(localisation[m].pointing_game),
-                        "mass_inside": _r(localisation[m].mean_mass_share)} for m in maps},
-        "random": {"deletion_auc": _r(curves.random_deletion.mean_auc),
-                   "insertion_auc": _r(curves.random_insertion.mean_auc)},
+                        "mass_inside": _r(localisation[m].mean_mass_share)}
+                    for name, (result, _) in image_sets.items() for m in result.deletion},
         "sanity_threshold": check.threshold,
         "stages": list(check.stage_names),
         "mask_area": _r(localisation["saliency"].mean_area_share),
         "agreement": {"mean": _r(agreement.mean_agreement), "threshold": agreement.threshold,
                       "disagreeing": list(agreement.disagreeing),
                       "matrix": [[_r(v) for v in row] for row in agreement.matrix]},
-        "localisation_by_class": by_class,
-        "flags": _low_localisation(by_class),
-        "figures": figures,
+        "localisation_by_class": lift,
+        "low_localisation": settings.low_localisation,
+        "flags": low_localisation_flags(lift, settings.low_localisation),
+        "figures": _figures(run, curves, lime_curves, check, agreement, sampled.images),
+    }
+
+
+class _Images(NamedTuple):
+    images: np.ndarray     # model input
+    targets: np.ndarray    # the class each image is explained for
+
+
+def _deletion_insertion(run: Run, chosen: _Images, maps: dict, record):
+    settings, model = run.config.trust, run.results["model"]
+    return run.cached("trust_curves", TRUST_STEP_VERSION, (model.model_id, chosen, maps, settings.steps, run.config.seed),
+                      lambda: compute_deletion_insertion(model.model, *chosen, maps, settings.steps, run.config.seed),
+                      record, model_images=lambda result: result.model_images)
+
+
+def _figures(run: Run, curves, lime_curves, check, agreement, sample_images) -> dict:
+    def plot_curves(result):
+        return plot_deletion_insertion(
+            result.fractions, {m: c.mean_curve for m, c in result.deletion.items()},
+            {m: c.mean_curve for m, c in result.insertion.items()},
+            result.random_deletion.mean_curve, result.random_insertion.mean_curve)
+
+    return {
+        "curves": run.figure("trust_curves", curves, lambda: plot_curves(curves)),
+        "curves_lime": run.figure("trust_curves_lime", lime_curves, lambda: plot_curves(lime_curves)),
+        "randomisation_maps": run.figure("trust_randomisation_maps", (check.example_maps, sample_images[0]),
+                                         lambda: plot_randomisation_maps(sample_images[check.example],
+                                                                         check.example_maps, check.stage_names)),
+        "randomisation": run.figure("trust_randomisation", (check.mean_correlations, check.threshold),
+                                    lambda: plot_randomisation_correlations(
+                                        check.stage_names, check.mean_correlations, check.threshold)),
+        "agreement": run.figure("trust_agreement", agreement.matrix, lambda: plot_agreement(agreement.matrix,
+                                                                                          agreement.methods)),
     }
 
 
@@ -106,6 +150,25 @@ def _explainers(run: Run, layer: str) -> dict:
     }
 
 
+def _costs(run: Run, layer: str, methods: dict) -> list[int]:
+    """Images each explained image sends through the model, per entry of `methods`
+    (Score-CAM: one masked copy per channel of the layer, after one pass for the activations)."""
+    channels = int(run.results["model"].model.get_layer(layer).output.shape[-1])
+    per_method = {"saliency": 1, "smoothgrad": run.config.methods.saliency.smooth_samples,
+                  "gradcam": 1, "gradcam++": 1, "scorecam": 1 + channels, "layercam": 1,
+                  "lime": run.config.methods.lime.num_samples}
+    return [sum(per_method[m] for m in ((key,) if isinstance(key, str) else key)) for key in methods]
+
+
+def _lime_explainer(run: Run):
+    """LIME as section 3 runs it, as a callable(model, images, targets) -> weight maps."""
+    settings = run.config.methods.lime
+    segmentation = dict(DEFAULT_SEGMENTATION, n_segments=settings.segments)
+    fill = input_value(run.results["model"], settings.fill)
+    return lambda m, x, t: np.stack([r.weight_map for r in compute_lime(
+        m, x, t, settings.num_samples, segmentation, fill, seed=run.config.seed)]).astype(np.float32)
+
+
 def _all_maps(methods: dict, model, images, targets) -> dict:
     maps = {}
     for key, explain in methods.items():
@@ -121,27 +184,10 @@ def _masks(run: Run, evaluation, pick, shape) -> tuple[np.ndarray, str]:
     return template_region_map(shape, run.config.regions) != OUTSIDE, "face"
 
 
-def _localisation_by_class(localisation: dict, targets, class_names) -> dict:
-    """Per method and class: the mass share inside the mask divided by the mask's area share
-    (1: no better than a uniform map), so classes with small or large masks compare fairly."""
-    def lift(result, members):
-        return _r(result.mass_share[members].mean() / max(result.area_share[members].mean(), 1e-9))
-
-    return {m: {name: lift(result, targets == k) if np.any(targets == k) else None
-                for k, name in enumerate(class_names)} for m, result in localisation.items()}
-
-
-def _low_localisation(by_class: dict) -> list[dict]:
-    """Classes whose localisation lift is far below the other classes' mean, per method."""
-    flags = []
-    for method, shares in by_class.items():
-        known = {c: s for c, s in shares.items() if s is not None}
-        for cls, share in known.items():
-            others = [s for c, s in known.items() if c != cls]
-            if others and share < LOW_LOCALISATION * float(np.mean(others)):
-                flags.append({"kind": "low_localisation", "class": cls, "method": method, "share": share,
-                              "others": _r(float(np.mean(others)))})
-    return flags
+def _lift_by_class(result, targets, class_names) -> dict:
+    """Class -> localisation lift over its images (None: no image of the class)."""
+    return {name: _r(localisation_lift(result, targets == k)) if np.any(targets == k) else None
+            for k, name in enumerate(class_names)}
 
 
 def _r(value) -> float:

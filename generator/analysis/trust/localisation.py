@@ -10,6 +10,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+# A class is flagged when its localisation lift is below this share of the other
+# classes' mean: half as well placed as the rest is a clear outlier with 7 classes.
+LOW_LOCALISATION = 0.5
+
 
 @dataclass(frozen=True)
 class LocalisationResult:
@@ -46,3 +50,24 @@ def compute_localisation(maps: np.ndarray, masks: np.ndarray) -> LocalisationRes
 
 def _mean(values: np.ndarray) -> float:
     return float(values.mean()) if len(values) else float("nan")
+
+
+def localisation_lift(result: LocalisationResult, members: np.ndarray) -> float:
+    """The mean mass share inside the mask over `members` (a boolean or index selection of the
+    images) divided by their mean mask area share: 1 is no better than a uniform map, so
+    classes with small and large masks compare fairly."""
+    return float(result.mass_share[members].mean() / max(result.area_share[members].mean(), 1e-9))
+
+
+def low_localisation_flags(lift: dict, share: float = LOW_LOCALISATION) -> list[dict]:
+    """Per method (lift: method -> class -> lift or None), the classes whose lift is below
+    `share` times the mean of the other classes' lifts."""
+    flags = []
+    for method, by_class in lift.items():
+        known = {c: v for c, v in by_class.items() if v is not None}
+        for cls, value in known.items():
+            others = [v for c, v in known.items() if c != cls]
+            if others and value < share * float(np.mean(others)):
+                flags.append({"kind": "low_localisation", "class": cls, "method": method, "share": value,
+                              "others": round(float(np.mean(others)), 4)})
+    return flags

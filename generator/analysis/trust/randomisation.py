@@ -10,7 +10,7 @@ layers are random explains the image, not the model, and fails.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -81,10 +81,18 @@ def compute_randomisation_check(model, images: np.ndarray, targets, explain: dic
     correlations = {m: np.asarray(c, np.float32).reshape(len(stages), len(images))
                     for m, c in correlations.items()}
     means = {m: c.mean(axis=1) for m, c in correlations.items()}
-    passed = {m: bool(len(stages)) and bool(means[m][-1] < threshold) for m in run.methods}
-    return RandomisationResult(stages, tuple(stage[0] for stage in stages), correlations, means, passed,
-                               float(threshold), int(example), {m: np.stack(e) for m, e in examples.items()},
-                               run.calls)
+    result = RandomisationResult(stages, tuple(stage[0] for stage in stages), correlations, means, {},
+                                 float(threshold), int(example), {m: np.stack(e) for m, e in examples.items()},
+                                 run.calls)
+    return judged(result, threshold)
+
+
+def judged(result: RandomisationResult, threshold: float) -> RandomisationResult:
+    """The same measurements with each method's verdict against `threshold`: it passes when its
+    mean correlation after the last stage is below it (no stage at all: nothing passes)."""
+    passed = {m: bool(len(result.stages)) and bool(means[-1] < threshold)
+              for m, means in result.mean_correlations.items()}
+    return replace(result, passed=passed, threshold=float(threshold))
 
 
 def randomisation_stages(model) -> list[tuple[str, ...]]:
