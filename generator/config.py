@@ -26,7 +26,7 @@ INPUT_SCALES = ("0-1", "-1-1", "0-255")
 
 @dataclass(frozen=True)
 class SyntheticConfig:
-    per_class: int = 600
+    per_class: int = 500
     shortcut: str | None = None     # class name that gets a spurious cue
 
 
@@ -44,7 +44,7 @@ class DataConfig:
 class ModelConfig:
     path: str | None = None         # absent = train
     arch: Literal["small", "vgg"] = "small"
-    epochs: int = 30
+    epochs: int = 10
     batch_size: int = 32
     patience: int = 4               # early stopping on validation loss
     input_scale: Union[str, dict[str, float]] = "0-1"

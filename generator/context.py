@@ -69,13 +69,10 @@ class Run:
         return self.staging.write(f"figures/{name}.png", png)
 
     def cached(self, step: str, version: int, inputs: Any, compute: Callable[[], Any],
-               record: StageRecord, model_images: int | Callable[[Any], int] = 0) -> Any:
-        """A cached step; the stage record notes the hit, or on a miss the images it sent through
-        the model (`model_images`: a count, or a function of the step's value giving it)."""
+               record: StageRecord) -> Any:
+        """A cached step; the stage record notes whether it was a hit."""
         value, hit = self.cache.run(step, version, inputs, compute)
         record.note_cache(hit)
-        if not hit:
-            record.model_images += model_images(value) if callable(model_images) else model_images
         return value
 
 

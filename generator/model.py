@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
+from generator import usage
 from generator.cache import StepCache
 
 # Bump when building or training changes meaning (invalidates cached models).
@@ -76,7 +77,10 @@ def train_model(data: TrainingData, arch: str, epochs: int, batch_size: int, pat
                   metrics=["accuracy"])
     stopper = keras.callbacks.EarlyStopping(monitor="val_loss", patience=patience, restore_best_weights=True,
                                             start_from_epoch=WARMUP_EPOCHS)
-    callbacks = [stopper]
+    sizes = (len(data.train_images), len(data.validation_images))
+    counter = keras.callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: usage.count(
+        sum(sizes), sum(usage.batches(n, batch_size) for n in sizes)))
+    callbacks = [stopper, counter]
     if on_epoch is not None:
         callbacks.append(keras.callbacks.LambdaCallback(
             on_epoch_end=lambda epoch, logs: on_epoch(epoch + 1, logs)))

@@ -10,6 +10,7 @@ from pathlib import Path
 from generator.cache import StepCache
 from generator.config import Config
 from generator.context import Paths, Run
+from generator.errors import UserError
 from generator.output import Staging, build_site, publish_docs
 from generator.pages import languages_of, load_notes, page_filename, render_pages
 from generator.progress import Progress
@@ -24,6 +25,7 @@ from generator.sections.samples import run_samples
 from generator.sections.superpixels import run_lime
 from generator.sections.trust import run_trust
 
+BENCHMARK_RESULTS = Path("benchmarks") / "results.json"
 LIBRARIES = ("tensorflow-cpu", "tensorflow", "keras", "tf-keras-vis", "lime", "numpy", "matplotlib",
              "jinja2", "mkdocs", "mkdocs-material", "mkdocs-static-i18n")
 
@@ -86,7 +88,22 @@ def _stage_pages(run: Run, facts: dict, paths: Paths) -> None:
 def _ledger(run: Run) -> dict:
     """run.json: what varies from run to run (times, cache hits), kept out of facts.json."""
     return {"stages": run.progress.ledger(), "config": run.config.to_dict(),
-            "environment": _environment(), "digests": _digests(run)}
+            "environment": _environment(), "digests": _digests(run), "benchmarks": _benchmarks(run.paths.root)}
+
+
+def _benchmarks(root: Path) -> dict | None:
+    """The summary of benchmarks/results.json (written by `make bench`), if the project has one."""
+    path = root / BENCHMARK_RESULTS
+    if not path.is_file():
+        return None
+    try:
+        results = json.loads(path.read_text(encoding="utf-8"))
+        return {"when": results["when"], "quick": bool(results["quick"]), "cpus": results["host"]["cpus"],
+                "load_average": results["host"]["load_average_start"][0],
+                "summary": [{key: row[key] for key in ("benchmark", "measure", "result", "compared_with",
+                                                        "ratio", "kind")} for row in results["summary"]]}
+    except (ValueError, KeyError, TypeError, IndexError):
+        raise UserError(path, "not a results file of make bench", "run make bench again, or delete it") from None
 
 
 def _digests(run: Run) -> dict:

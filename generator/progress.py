@@ -1,7 +1,7 @@
 """Stage timing and progress: a bar on a terminal, plain one-line progress in CI logs.
 
-Each stage's record (wall time, whether it came from the cache, images sent
-through the model) is what `run.json` holds.
+Each stage's record (wall time, whether it came from the cache, model calls and the
+images they ran, counted by `generator.usage`) is what `run.json` holds.
 """
 
 from __future__ import annotations
@@ -11,12 +11,15 @@ import time
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 
+from generator import usage
+
 
 @dataclass
 class StageRecord:
     name: str
     seconds: float = 0.0
     cached: bool = False        # every cached step of the stage was a hit
+    model_calls: int = 0        # compiled (or eager) model executions, each over one batch
     model_images: int = 0       # images sent through the model
     cache_hits: int = 0
     cache_misses: int = 0
@@ -43,11 +46,13 @@ class Progress:
     def stage(self, name: str):
         record = StageRecord(name)
         self.say(f"[{len(self.records) + 1}] {name} ...")
-        start = time.perf_counter()
+        start, calls, images = time.perf_counter(), usage.TOTAL.calls, usage.TOTAL.images
         try:
             yield record
         finally:
             record.seconds = round(time.perf_counter() - start, 3)
+            record.model_calls = usage.TOTAL.calls - calls
+            record.model_images = usage.TOTAL.images - images
             record.cached = record.cache_hits > 0 and record.cache_misses == 0
             self.records.append(record)
 

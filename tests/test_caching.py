@@ -110,6 +110,7 @@ def project(tmp_path_factory):
         assert seen.calls["train_model"] == 1 and seen.calls["compute_lime"] == 1
         assert seen.figures["lime"] == 1 and seen.steps["model"] == 1
         assert not any(stage["cached"] for stage in ledger["stages"])
+        shutil.copytree(config.parent / "docs", folder / "cold-docs")   # what the cold run wrote
         yield config
     finally:
         _disable_op_determinism()
@@ -216,7 +217,7 @@ def test_clean_empties_the_cache_so_the_next_run_trains_again(project, monkeypat
 def test_trust_thresholds_change_verdicts_and_flags_without_recomputing(project, monkeypatch):
     seen = watch(monkeypatch)
     generate(project, "trust.sanity_threshold=-0.99", "trust.low_localisation=1.0", "trust.agreement_threshold=1.0")
-    assert seen.calls == Counter()
+    assert seen.calls == Counter({"draw figure": 1})   # the threshold line of the randomisation plot
     assert set(seen.steps) == {"figure"} and set(seen.figures) == {"trust_randomisation"}, (seen.steps, seen.figures)
     trust = json.loads((project.parent / "docs" / "facts.json").read_text())["trust"]
     # No method's maps fall below -0.99 rank correlation with themselves, so all fail.
@@ -230,3 +231,25 @@ def test_trust_thresholds_change_verdicts_and_flags_without_recomputing(project,
             below = lift is not None and lift < sum(others) / len(others)
             assert ((method, cls) in lows) == below, (method, cls)
     assert trust["agreement"]["disagreeing"]   # mean correlations are below 1
+
+
+def test_each_stage_records_the_model_calls_it_made(project):
+    docs = project.parent.parent / "cold-docs"
+    facts = json.loads((docs / "facts.json").read_text())
+    stages = {s["name"]: s for s in json.loads((docs / "run.json").read_text())["stages"]}
+    sizes, epochs = facts["data"]["split_sizes"], facts["model"]["training"]["epochs_run"]
+    batches = lambda n, size: -(-n // size)  # noqa: E731
+    # Training: one call per batch of 32, training and validation images, every epoch run.
+    assert stages["train model"]["model_calls"] == epochs * (batches(sizes["train"], 32)
+                                                             + batches(sizes["validation"], 32))
+    assert stages["train model"]["model_images"] == epochs * (sizes["train"] + sizes["validation"])
+    evaluated = facts["data"]["evaluated_size"]
+    assert (stages["evaluate"]["model_calls"], stages["evaluate"]["model_images"]) == (
+        batches(evaluated, 256), evaluated)
+    # LIME: 100 perturbed copies of each explained image, all in one call.
+    explained = 7 + len(facts["lime"]["explained_for_predicted"])
+    assert (stages["LIME"]["model_calls"], stages["LIME"]["model_images"]) == (explained, explained * 100)
+    # SmoothGrad: one gradient call per noisy copy (4), after the vanilla gradient.
+    assert (stages["saliency maps"]["model_calls"], stages["saliency maps"]["model_images"]) == (1 + 4, 7 * 5)
+    assert all(stage["model_calls"] > 0 for name, stage in stages.items()
+               if name not in ("load data", "render pages", "build site"))

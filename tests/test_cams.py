@@ -144,6 +144,41 @@ def test_dense_head_64px_and_three_channels():
         assert (values.reshape(3, -1).std(axis=1) > 0).any(), method
 
 
+def test_score_cam_equals_tf_keras_vis_and_counts_its_calls():
+    """The compiled ScoreCam computes what tf-keras-vis's Scorecam does, a batch of images per call."""
+    import warnings
+
+    from tf_keras_vis.gradcam import Gradcam
+    from tf_keras_vis.scorecam import Scorecam
+    from tf_keras_vis.utils.model_modifiers import ReplaceToLinear
+    from tf_keras_vis.utils.scores import CategoricalScore
+
+    from generator import usage
+    from generator.explain.cams import MASKED_BUDGET, ScoreCam
+
+    keras.utils.set_random_seed(3)
+    inputs = keras.Input((20, 20, 3))
+    x = keras.layers.Conv2D(5, 3, activation="relu", name="conv")(inputs)   # 18x18, upsampled to 20x20
+    x = keras.layers.Flatten()(keras.layers.MaxPooling2D(3)(x))
+    model = keras.Model(inputs, keras.layers.Dense(4, activation="softmax")(x))
+    linear = Gradcam(model, model_modifier=ReplaceToLinear(), clone=True).model
+    images = np.random.default_rng(4).random((40, 20, 20, 3)).astype(np.float32)
+    targets = np.arange(40) % 4
+
+    calls, counted = usage.TOTAL.calls, usage.TOTAL.images
+    ours = ScoreCam(linear, "conv")(images, targets)
+    step = MASKED_BUDGET // (5 * 20 * 20 * 3)
+    assert usage.TOTAL.calls - calls == -(-40 // step)
+    assert usage.TOTAL.images - counted == 40 * (5 + 1)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore")
+        theirs = Scorecam(linear, model_modifier=None, clone=False)(
+            CategoricalScore(targets.tolist()), images, penultimate_layer="conv",
+            seek_penultimate_conv_layer=False, expand_cam=False, normalize_cam=False)
+    assert ours.shape == (40, 18, 18) and np.abs(ours).max() > 0
+    np.testing.assert_allclose(ours, theirs, rtol=1e-4, atol=1e-6 * np.abs(theirs).max())
+
+
 def test_class_means(model, data):
     images, labels = data
     predictions = labels.copy()

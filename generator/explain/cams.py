@@ -13,11 +13,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from generator import usage
 from generator.errors import UserError
 from generator.explain.common import rescale_each
 
 METHODS = ("gradcam", "gradcam++", "scorecam", "layercam")
-SCORECAM_BUDGET = 40_000_000  # masked input values Score-CAM may hold at once
+MASKED_BUDGET = 2_500_000  # Score-CAM: masked input values per compiled model call
+EPSILON = 1e-7             # keras.backend.epsilon(), as tf-keras-vis scales the masks
 
 
 @dataclass(frozen=True)
@@ -30,30 +32,71 @@ class ClassMeanCams:
 
 
 def compute_cams(model, images: np.ndarray, targets, layer_name: str, methods=METHODS,
-                 batch_size: int = 64, scorecam_max_n: int | None = None) -> dict[str, np.ndarray]:
+                 batch_size: int = 64) -> dict[str, np.ndarray]:
     """Maps (N, H, W) per method for images (N, H, W, C) in model scale and their target classes.
 
     The model is cloned once with its output activation made linear (the caller's
     model is untouched). Each map is taken at `layer_name`, upsampled bilinearly to
     the input size and min-max scaled to [0, 1] per image; a map with zero range or
     non-finite values becomes zeros. Images go `batch_size` at a time, one call per
-    method per batch. `scorecam_max_n` switches Score-CAM to Faster Score-CAM over
-    that many highest-variance channels.
+    method per batch (Score-CAM splits a batch further, see ScoreCam).
     """
     images = np.asarray(images, dtype=np.float32)
     targets = np.broadcast_to(np.asarray(targets, dtype=np.int64), (len(images),))
-    visualisers = _visualisers(model, methods)
-    channels = int(model.get_layer(layer_name).output.shape[-1])
+    explainers = _explainers(model, methods, layer_name)
     maps = {}
-    for method, visualiser in visualisers.items():
-        step = batch_size
-        if method == "scorecam":
-            used = min(channels, scorecam_max_n or channels)
-            step = int(np.clip(SCORECAM_BUDGET // (used * images[0].size), 1, batch_size))
-        chunks = [_run(method, visualiser, images[i:i + step], targets[i:i + step], layer_name,
-                       scorecam_max_n) for i in range(0, len(images), step)]
+    for method, explain in explainers.items():
+        chunks = [explain(images[i:i + batch_size], targets[i:i + batch_size])
+                  for i in range(0, len(images), batch_size)]
         maps[method] = _to_input_size(np.concatenate(chunks), images.shape[1:3])
     return maps
+
+
+class ScoreCam:
+    """Score-CAM of one layer of a model with linear outputs: raw maps (n, h, w) at the layer's
+    resolution, after ReLU.
+
+    The computation of tf-keras-vis's Scorecam: each channel's activation, upsampled with
+    corner-aligned bilinear interpolation and scaled to [0, 1], masks the image; the
+    channel's weight is the target's softmax probability for that masked image; the map
+    is the weighted sum of the activations. Here all of it is one compiled call per batch
+    of images (about MASKED_BUDGET masked input values each). tf-keras-vis builds the
+    masked images in NumPy, runs model.predict and scores the channels one eager call at
+    a time: benchmarks/bench_scorecam.py measures the difference and the agreement.
+    """
+
+    def __init__(self, model, layer_name: str):
+        import keras
+        import tensorflow as tf
+
+        self.features = keras.Model(model.inputs, model.get_layer(layer_name).output)
+        self.model = model
+        self.channels = int(self.features.output.shape[-1])
+        self._maps = tf.function(self._batch_maps, reduce_retracing=True)
+
+    def __call__(self, images: np.ndarray, targets) -> np.ndarray:
+        images = np.asarray(images, dtype=np.float32)
+        targets = np.broadcast_to(np.asarray(targets, dtype=np.int64), (len(images),))
+        step = max(1, MASKED_BUDGET // (self.channels * images[0].size))
+        maps = [np.asarray(self._maps(images[i:i + step], targets[i:i + step]))
+                for i in range(0, len(images), step)]
+        usage.count(len(images) * (self.channels + 1), len(maps))   # each image, then its masked copies
+        return np.concatenate(maps)
+
+    def _batch_maps(self, images, targets):
+        import tensorflow as tf
+
+        activations = self.features(images, training=False)                       # (b, h, w, k)
+        size = tf.shape(images)[1:3]
+        upsampled = tf.raw_ops.ResizeBilinear(images=activations, size=size, align_corners=True)
+        low = tf.reduce_min(upsampled, axis=(1, 2), keepdims=True)
+        high = tf.reduce_max(upsampled, axis=(1, 2), keepdims=True)
+        masks = tf.transpose((upsampled - low) / (high - low + EPSILON), (0, 3, 1, 2))[..., None]
+        masked = images[:, None] * masks                                            # (b, k, H, W, C)
+        logits = self.model(tf.reshape(masked, tf.concat([[-1], tf.shape(images)[1:]], 0)), training=False)
+        probabilities = tf.reshape(tf.nn.softmax(logits), (tf.shape(images)[0], self.channels, -1))
+        weights = tf.gather(probabilities, targets, axis=2, batch_dims=1)           # (b, k)
+        return tf.nn.relu(tf.einsum("bhwk,bk->bhw", activations, weights))
 
 
 def compute_class_mean_cams(model, images: np.ndarray, labels, predictions, layer_name: str,
@@ -72,39 +115,35 @@ def compute_class_mean_cams(model, images: np.ndarray, labels, predictions, laye
     return ClassMeanCams(means, tuple(len(p) for p in picks))
 
 
-def _visualisers(model, methods) -> dict:
-    """One tf-keras-vis object per method, all sharing one linear-output clone of the model."""
+def _explainers(model, methods, layer_name: str) -> dict:
+    """Method -> callable(images, targets) -> raw maps, all sharing one linear-output clone of the model."""
     from functools import partial
 
     from tf_keras_vis.gradcam import Gradcam
     from tf_keras_vis.gradcam_plus_plus import GradcamPlusPlus
     from tf_keras_vis.layercam import Layercam
-    from tf_keras_vis.scorecam import Scorecam
     from tf_keras_vis.utils.model_modifiers import ReplaceToLinear
 
-    kinds = {"gradcam": Gradcam, "gradcam++": GradcamPlusPlus, "scorecam": Scorecam,
-             "layercam": Layercam}
-    unknown = [m for m in methods if m not in kinds]
+    kinds = {"gradcam": Gradcam, "gradcam++": GradcamPlusPlus, "layercam": Layercam}
+    unknown = [m for m in methods if m not in METHODS]
     if unknown:
         raise UserError("cams.methods", f"unknown method {unknown[0]!r}",
                         f"choose from: {', '.join(METHODS)}")
     linear = Gradcam(model, model_modifier=ReplaceToLinear(), clone=True).model
-    # Score-CAM calls model.predict on the masked images; keep it quiet.
-    linear.predict = partial(type(linear).predict, linear, verbose=0)
-    return {m: kinds[m](linear, model_modifier=None, clone=False) for m in methods}
+    return {m: ScoreCam(linear, layer_name) if m == "scorecam"
+            else partial(_gradient_cam, kinds[m](linear, model_modifier=None, clone=False), layer_name)
+            for m in methods}
 
 
-def _run(method, visualiser, images, targets, layer_name, scorecam_max_n) -> np.ndarray:
-    """Raw (n, h, w) maps at the layer's resolution, after ReLU, before scaling."""
+def _gradient_cam(visualiser, layer_name, images, targets) -> np.ndarray:
+    """Raw (n, h, w) maps of a tf-keras-vis gradient CAM at the layer's resolution, after ReLU, before scaling."""
     from tf_keras_vis.utils.scores import CategoricalScore
 
-    options = dict(penultimate_layer=layer_name, seek_penultimate_conv_layer=False,
-                   expand_cam=False, normalize_cam=False)
-    if method == "scorecam":
-        options.update(max_N=scorecam_max_n, batch_size=256)
     with warnings.catch_warnings():  # tf-keras-vis passes the single input as a list
         warnings.filterwarnings("ignore", message="The structure of `inputs`")
-        cams = visualiser(CategoricalScore(targets.tolist()), images, **options)
+        cams = visualiser(CategoricalScore(targets.tolist()), images, penultimate_layer=layer_name,
+                          seek_penultimate_conv_layer=False, expand_cam=False, normalize_cam=False)
+    usage.count(len(images))
     return np.asarray(cams, dtype=np.float32).reshape(len(images), *np.shape(cams)[-2:])
 
 

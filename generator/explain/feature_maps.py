@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from generator import usage
+
 
 def compute_feature_maps(model, layer_name: str, image: np.ndarray) -> np.ndarray:
     """(F, h, w) float32: the raw response of `layer_name`'s filters to `image` (H, W, C)."""
@@ -24,6 +26,7 @@ def compute_feature_maps(model, layer_name: str, image: np.ndarray) -> np.ndarra
     last = model.get_layer(response_layers(model, layer_name)[-1])
     layer = keras.Model(model.inputs[0], last.output)
     maps = np.asarray(layer(image[None], training=False))[0]
+    usage.count(1)
     return np.moveaxis(maps, -1, 0).astype(np.float32)
 
 

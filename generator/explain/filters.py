@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from generator import usage
 from generator.explain.feature_maps import activation_layer_types, response_layers
 
 
@@ -68,6 +69,7 @@ def compute_filter_patterns(model, layer_name: str, steps: int = 100, seed: int 
     patterns = inputs.numpy()
     before, flat = _evaluate(pre, activation, start, gradient=True)
     after, _ = _evaluate(pre, activation, patterns)
+    usage.count(n_filters * (int(steps) + 2), int(steps) + 2)   # every step, then the two evaluations
     dead = flat | (after - before <= 1e-6 * np.maximum(1.0, np.abs(before)))
     return FilterPatterns(layer_name, patterns.astype(np.float32), before, after, dead)
 

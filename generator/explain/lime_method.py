@@ -11,6 +11,7 @@ from functools import cache
 
 import numpy as np
 
+from generator import usage
 from generator.errors import UserError
 
 # Suits 48x48 grayscale faces: about 35-45 segments on real FER2013 faces, ~47 on noise.
@@ -98,6 +99,7 @@ def batch_classifier(model, image_shape: tuple[int, ...]):
 
     def classify(batch: np.ndarray) -> np.ndarray:
         batch = batch[..., :1] if channels == 1 else batch
+        usage.count(len(batch))
         return forward(tf.constant(batch, dtype=tf.float32)).numpy().astype(np.float64)
 
     return classify

@@ -13,6 +13,8 @@ from contextlib import contextmanager
 
 import numpy as np
 
+from generator import usage
+
 _EXPLAINERS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 
 
@@ -40,6 +42,8 @@ def _saliency(model, images, targets, **smoothing) -> np.ndarray:
     if images.ndim != 4 or len(targets) != len(images):
         raise ValueError(f"need images (N, H, W, C) and N targets, got {images.shape} and {len(targets)}")
     maps = _explainer(model)(CategoricalScore(targets), images, normalize_map=False, **smoothing)
+    passes = max(1, smoothing.get("smooth_samples", 0))   # SmoothGrad: one gradient call per noisy copy
+    usage.count(len(images) * passes, passes)
     return np.asarray(maps, dtype=np.float32)
 
 

@@ -24,23 +24,19 @@ def run_cams(run: Run) -> dict:
         return {"available": False}
     # The maps are taken at the conv layer's response: after its batch norm and activation, if any.
     layer = response_layers(model.model, resolve_conv_layer(model.model, settings.layer, "methods.cams.layer"))[-1]
-    channels = int(model.model.get_layer(layer).output.shape[-1])
     images, labels = model.to_input(samples.split.images), samples.split.labels
     evaluation = data.evaluation
     predictions = run.results["probabilities"].argmax(axis=1)
-    per_image = len(METHODS) + channels  # one pass per gradient method, one per channel for Score-CAM
     with run.progress.stage("Grad-CAM and relatives") as record:
         cams = run.cached("cams", CAMS_STEP_VERSION, (model.model_id, layer, images, labels),
-                          lambda: compute_cams(model.model, images, labels, layer), record,
-                          model_images=len(images) * per_image)
+                          lambda: compute_cams(model.model, images, labels, layer), record)
         correct = evaluation.labels == predictions
         means = run.cached(
             "class_mean_cams", CAMS_STEP_VERSION,
             (model.model_id, layer, evaluation.images, evaluation.labels, predictions, settings.class_mean_images),
             lambda: compute_class_mean_cams(model.model, model.to_input(evaluation.images), evaluation.labels,
                                             predictions, layer, settings.class_mean_images),
-            record, model_images=_mean_image_count(evaluation.labels, correct, settings.class_mean_images,
-                                                   len(data.class_names)) * per_image)
+            record)
         run.results["cams"] = {"samples": cams, "means": means, "layer": layer}
         shown = displayable(images)
         figures = {
@@ -59,6 +55,3 @@ def run_cams(run: Run) -> dict:
         "figures": figures,
     }
 
-
-def _mean_image_count(labels, correct, per_class: int, class_count: int) -> int:
-    return int(sum(min(per_class, int(np.sum(correct & (labels == k)))) for k in range(class_count)))

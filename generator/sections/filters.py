@@ -29,13 +29,12 @@ def run_filters(run: Run) -> dict:
     image = model.to_input(samples.split.images[index:index + 1])[0]
     with run.progress.stage("filter patterns") as record:
         low, high = _input_range(model)
-        count = int(model.model.get_layer(layer).output.shape[-1])
         patterns = run.cached(
             "filters", FILTERS_STEP_VERSION, (model.model_id, layer, settings.steps, run.config.seed, low, high),
             lambda: compute_filter_patterns(model.model, layer, settings.steps, run.config.seed, (low, high)),
-            record, model_images=count * settings.steps)
+            record)
         maps = run.cached("feature_maps", FILTERS_STEP_VERSION, (model.model_id, layer, image),
-                          lambda: compute_feature_maps(model.model, layer, image), record, model_images=1)
+                          lambda: compute_feature_maps(model.model, layer, image), record)
         run.results["filters"] = {"patterns": patterns, "feature_maps": maps, "layer": layer}
         figures = {
             "patterns": run.figure("filter_patterns", (patterns.patterns, patterns.dead), lambda: plot_filter_grid(
@@ -50,7 +49,7 @@ def run_filters(run: Run) -> dict:
         "conv_layers": convs,
         "layer": layer,
         "layer_number": convs.index(layer) + 1,
-        "filters": count,
+        "filters": len(patterns.patterns),
         "grid_columns": GRID_COLUMNS,
         "steps": settings.steps,
         "dead": [int(i) for i in np.flatnonzero(patterns.dead)],

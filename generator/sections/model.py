@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from generator import usage
 from generator.context import ReportModel, Run, model_digest
 from generator.figures.data import plot_training_curves
 from generator.model import TrainingData, train_model_cached
@@ -54,8 +55,6 @@ def _train(run: Run, data, record) -> ReportModel:
         on_epoch=lambda epoch, logs: step(f"loss {logs['loss']:.3f} val_accuracy {logs['val_accuracy']:.3f}"))
     step.close()
     record.note_cache(hit)
-    if not hit:
-        record.model_images += trained.epochs_run * (len(data.train) + len(data.validation))
     return ReportModel(trained.model, model_digest(trained.model), "trained", data.train.images.shape[1:],
                        to_input, (), trained.history, trained.best_epoch)
 
@@ -102,9 +101,11 @@ def _training_facts(report_model: ReportModel) -> dict | None:
 def predict(run: Run, images: np.ndarray, record, batch_size: int = 256) -> np.ndarray:
     """Class probabilities for [0, 1] images, cached per model and images."""
     model = run.results["model"]
-    return run.cached("predict", 1, (model.model_id, images),
-                      lambda: model.model.predict(model.to_input(images), batch_size=batch_size, verbose=0),
-                      record, model_images=len(images))
+    def compute():
+        usage.count(len(images), usage.batches(len(images), batch_size))
+        return model.model.predict(model.to_input(images), batch_size=batch_size, verbose=0)
+
+    return run.cached("predict", 1, (model.model_id, images), compute, record)
 
 
 def input_value(model: ReportModel, gray: float) -> float:

@@ -22,7 +22,7 @@ def run_saliency(run: Run) -> dict:
             lambda: {"saliency": compute_saliency(model.model, images, targets),
                      "smoothgrad": compute_smoothgrad(model.model, images, targets, settings.smooth_samples,
                                                       settings.smooth_noise, seed=run.config.seed)},
-            record, model_images=len(images) * (1 + settings.smooth_samples))
+            record)
         run.results["saliency"] = maps
         figure = run.figure("saliency", (images, maps), lambda: plot_saliency(
             images, maps["saliency"], maps["smoothgrad"], run.results["data"].class_names, targets),

@@ -33,7 +33,7 @@ def run_lime(run: Run) -> dict:
             "lime", LIME_STEP_VERSION, (model.model_id, images[rows], targets, settings, run.config.seed),
             lambda: compute_lime(model.model, images[rows], targets, settings.num_samples, segmentation,
                                  fill, seed=run.config.seed),
-            record, model_images=len(rows) * settings.num_samples)
+            record)
         run.results["lime"] = results
         shown = displayable(images[rows])
         figure = run.figure("lime", (shown, [asdict(r) for r in results], labels[rows]), lambda: plot_lime(

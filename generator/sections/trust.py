@@ -43,19 +43,15 @@ def run_trust(run: Run) -> dict:
     method_settings = (layer, run.config.seed, run.config.methods.saliency, run.config.methods.lime)
     with run.progress.stage("trust: deletion and insertion") as record:
         maps = run.cached("trust_maps", TRUST_STEP_VERSION, (model.model_id, measured, method_settings),
-                          lambda: _all_maps(explainers, model.model, *measured), record,
-                          model_images=len(measured.images) * sum(_costs(run, layer, explainers)))
+                          lambda: _all_maps(explainers, model.model, *measured), record)
         curves = _deletion_insertion(run, measured, maps, record)
         lime_curves = _deletion_insertion(run, sampled, lime_maps, record)
     with run.progress.stage("trust: randomisation check") as record:
         explainers["lime"] = _lime_explainer(run)
         # The trained model's LIME maps come from section 3; every other map is computed afresh.
-        per_stage = len(sampled.images) * sum(_costs(run, layer, explainers))
         check = run.cached("trust_randomisation", TRUST_STEP_VERSION, (model.model_id, sampled, method_settings),
                            lambda: compute_randomisation_check(model.model, *sampled, explainers, run.config.seed,
-                                                               original_maps=lime_maps),
-                           record, model_images=lambda check: per_stage * (len(check.stages) + 1)
-                           - len(sampled.images) * run.config.methods.lime.num_samples)
+                                                               original_maps=lime_maps), record)
     check = judged(check, settings.sanity_threshold)
     masks, mask_kind = _masks(run, evaluation, pick, measured.images.shape[1:3])
     localisation = {m: compute_localisation(maps[m], masks) for m in maps}
@@ -105,7 +101,7 @@ def _deletion_insertion(run: Run, chosen: _Images, maps: dict, record):
     settings, model = run.config.trust, run.results["model"]
     return run.cached("trust_curves", TRUST_STEP_VERSION, (model.model_id, chosen, maps, settings.steps, run.config.seed),
                       lambda: compute_deletion_insertion(model.model, *chosen, maps, settings.steps, run.config.seed),
-                      record, model_images=lambda result: result.model_images)
+                      record)
 
 
 def _figures(run: Run, curves, lime_curves, check, agreement, sample_images) -> dict:
@@ -148,16 +144,6 @@ def _explainers(run: Run, layer: str) -> dict:
                                                          seed=run.config.seed),
         CAM_METHODS: lambda m, x, t: compute_cams(m, x, t, layer),
     }
-
-
-def _costs(run: Run, layer: str, methods: dict) -> list[int]:
-    """Images each explained image sends through the model, per entry of `methods`
-    (Score-CAM: one masked copy per channel of the layer, after one pass for the activations)."""
-    channels = int(run.results["model"].model.get_layer(layer).output.shape[-1])
-    per_method = {"saliency": 1, "smoothgrad": run.config.methods.saliency.smooth_samples,
-                  "gradcam": 1, "gradcam++": 1, "scorecam": 1 + channels, "layercam": 1,
-                  "lime": run.config.methods.lime.num_samples}
-    return [sum(per_method[m] for m in ((key,) if isinstance(key, str) else key)) for key in methods]
 
 
 def _lime_explainer(run: Run):

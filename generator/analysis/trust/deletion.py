@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from generator import usage
+
 BASELINES = ("blur", "mean", "zero")
 BLUR_SIGMA = 1 / 12       # Gaussian sigma of the "blur" baseline, as a share of the image height
 PIXEL_BUDGET = 2_500_000  # input values per compiled model call when batch_size is not given
@@ -167,6 +169,7 @@ class _Predictor:
         scores = np.asarray(self._forward(batch))
         self.calls += 1
         self.images += len(batch)
+        usage.count(len(batch))
         return scores[np.arange(len(batch)), targets].astype(np.float32)
 
     def in_chunks(self, batch: np.ndarray, targets: np.ndarray) -> np.ndarray:
