@@ -32,6 +32,7 @@ QUICK_ARGS = {
     "filters": ["--steps", "20", "--per-filter", "4", "--epochs", "1"],
     "lime": ["--samples", "300", "--epochs", "2"],
     "trust": ["--epochs", "1", "--eval-per-class", "2", "--steps", "10"],
+    "scorecam": ["--images", "20", "--epochs", "1"],
     "build": ["--set", "data.synthetic.per_class=30", "--set", "model.epochs=2",
               "--set", "methods.lime.num_samples=100", "--set", "methods.filters.steps=10"],
 }
@@ -159,6 +160,12 @@ def _trust(name: str, r: dict) -> list[Row]:
     return rows
 
 
+def _scorecam(name: str, r: dict) -> list[Row]:
+    return [Row(name, f"{r['images']} images x {r['channels']} channels",
+                f"{r['product_s']:.2f} s (maps within {r['max_relative_difference']:.0e})",
+                f"tf-keras-vis Scorecam {r['tf_keras_vis_s']:.2f} s", r["ratio"], "faster")]
+
+
 def _build(name: str, r: dict) -> list[Row]:
     return [Row(name, item["name"], f"{item['value']:.1f} {item['unit']}", f"budget {item['budget']:.0f} {item['unit']}",
                 item["ratio"], "budget") for item in r["results"]]
@@ -171,7 +178,8 @@ def _generic(name: str, r: dict) -> list[Row]:
     return [Row(name, "result", result, "", ratio, "faster" if ratio is not None else "")]
 
 
-SUMMARIES = {"csv": _csv, "filters": _filters, "lime": _lime, "trust": _trust, "build": _build}
+SUMMARIES = {"csv": _csv, "filters": _filters, "lime": _lime, "trust": _trust, "scorecam": _scorecam,
+             "build": _build}
 
 
 def print_table(rows: list[Row]) -> None:

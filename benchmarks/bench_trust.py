@@ -64,9 +64,9 @@ def trained_model(epochs: int, seed: int, path: str | None):
     return model, float(fit.history["accuracy"][-1])
 
 
-def explainers(model, layer: str, seed: int, scorecam_max_n):
+def explainers(model, layer: str, seed: int):
     """Explanation callables for compute_randomisation_check (the four CAMs as one group, one
-    model clone per call), and each method's model images per explained image."""
+    model clone per call)."""
     from generator.explain.cams import METHODS, compute_cams
     from generator.explain.lime_method import compute_lime
     from generator.explain.saliency import compute_saliency, compute_smoothgrad
@@ -74,14 +74,11 @@ def explainers(model, layer: str, seed: int, scorecam_max_n):
     explain = {
         "saliency": compute_saliency,
         "smoothgrad": lambda m, x, t: compute_smoothgrad(m, x, t, SMOOTH_SAMPLES, seed=seed),
-        METHODS: lambda m, x, t: compute_cams(m, x, t, layer, scorecam_max_n=scorecam_max_n),
+        METHODS: lambda m, x, t: compute_cams(m, x, t, layer),
         "lime": lambda m, x, t: np.stack([r.weight_map for r in compute_lime(
             m, x, t, num_samples=LIME_SAMPLES, seed=seed)]).astype(np.float32),
     }
-    channels = int(model.get_layer(layer).output.shape[-1])
-    cost = {"saliency": 1, "smoothgrad": SMOOTH_SAMPLES, "gradcam": 1, "gradcam++": 1, "layercam": 1,
-            "scorecam": min(channels, scorecam_max_n or channels), "lime": LIME_SAMPLES}
-    return explain, cost
+    return explain
 
 
 def explain_all(explain: dict, model, images, targets, methods) -> dict:
@@ -114,16 +111,19 @@ def naive_deletion_insertion(model, images, targets, maps, steps, seed, baseline
 
 
 @contextmanager
-def timed(record: dict, name: str, model_images: int | None = None):
+def timed(record: dict, name: str):
     """Wall and process CPU seconds of the block (CPU / 2 is its wall time on two free cores
-    if it uses both)."""
+    if it uses both), and the model calls and images it made (generator.usage)."""
+    from generator import usage
+
     start, cpu = time.perf_counter(), time.process_time()
+    calls, images = usage.TOTAL.calls, usage.TOTAL.images
     entry = {}
     yield entry
     entry["seconds"] = round(time.perf_counter() - start, 3)
     entry["cpu_seconds"] = round(time.process_time() - cpu, 3)
-    if model_images is not None:
-        entry.setdefault("model_images", model_images)
+    entry["model_calls"] = usage.TOTAL.calls - calls
+    entry["model_images"] = usage.TOTAL.images - images
     record[name] = entry
 
 
@@ -132,7 +132,6 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--eval-per-class", type=int, default=8)
     parser.add_argument("--steps", type=int, default=20)
-    parser.add_argument("--scorecam-max-n", type=int, default=None)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--skip-naive", action="store_true")
     parser.add_argument("--model", help="a .keras file: loaded if present, else trained and saved there")
@@ -141,6 +140,7 @@ def main() -> None:
     from generator.analysis.trust import (compute_agreement, compute_deletion_insertion, compute_localisation,
                                           compute_randomisation_check)
     from generator.data.synthetic import make_synthetic_faces
+    from generator.explain.cams import METHODS
     from generator.explain.common import resolve_conv_layer
     from generator.figures.trust import (plot_agreement, plot_deletion_insertion,
                                          plot_randomisation_correlations, plot_randomisation_maps)
@@ -153,35 +153,32 @@ def main() -> None:
     one_each = np.array([np.flatnonzero(labels == c)[0] for c in range(7)])
     samples, sample_labels = images[one_each], labels[one_each]
     layer = resolve_conv_layer(model, None, "methods.cams.layer")
-    explain, cost = explainers(model, layer, args.seed, args.scorecam_max_n)
+    explain = explainers(model, layer, args.seed)
     model(images[:1], training=False)  # TF start-up, billed to no stage
-    eval_methods = [m for m in cost if m != "lime"]
+    eval_methods = ["saliency", "smoothgrad", *METHODS]
 
     stages: dict = {}
-    with timed(stages, "maps (evaluation faces)", len(images) * sum(cost[m] for m in eval_methods)):
+    with timed(stages, "maps (evaluation faces)"):
         maps = explain_all(explain, model, images, labels, eval_methods)
-    with timed(stages, "maps (samples, sections 1-4)", len(samples) * sum(cost.values())):
-        sample_maps = explain_all(explain, model, samples, sample_labels, list(cost))
+    with timed(stages, "maps (samples, sections 1-4)"):
+        sample_maps = explain_all(explain, model, samples, sample_labels, [*eval_methods, "lime"])
     lime_maps = sample_maps["lime"]
 
-    with timed(stages, "deletion/insertion") as entry:
+    with timed(stages, "deletion/insertion"):
         faithfulness = compute_deletion_insertion(model, images, labels, maps, steps=args.steps, seed=args.seed)
-        entry.update(model_images=faithfulness.model_images, model_calls=faithfulness.model_calls)
-    with timed(stages, "deletion/insertion lime") as entry:
+    with timed(stages, "deletion/insertion lime"):
         lime_faith = compute_deletion_insertion(model, samples, sample_labels, {"lime": lime_maps},
                                                 steps=args.steps, seed=args.seed)
-        entry.update(model_images=lime_faith.model_images, model_calls=lime_faith.model_calls)
     with timed(stages, "randomisation") as entry:
         sanity = compute_randomisation_check(model, samples, sample_labels, explain, seed=args.seed,
                                              original_maps=sample_maps)
-        entry.update(model_images=len(sanity.stages) * len(samples) * sum(cost.values()),
-                     stages=len(sanity.stages), explain_calls=sanity.explain_calls)
-    with timed(stages, "localisation", 0):
+        entry.update(stages=len(sanity.stages), explain_calls=sanity.explain_calls)
+    with timed(stages, "localisation"):
         where = {m: compute_localisation(maps[m], held_out.evidence) for m in eval_methods}
         where["lime"] = compute_localisation(lime_maps, held_out.evidence[one_each])
-    with timed(stages, "agreement", 0):
+    with timed(stages, "agreement"):
         agreement = compute_agreement(maps, labels, [str(c) for c in range(7)])
-    with timed(stages, "figures", 0):
+    with timed(stages, "figures"):
         figures = [
             plot_deletion_insertion(faithfulness.fractions,
                                     {m: c.mean_curve for m, c in faithfulness.deletion.items()},
