@@ -33,6 +33,7 @@ QUICK_ARGS = {
     "lime": ["--samples", "300", "--epochs", "2"],
     "trust": ["--epochs", "1", "--eval-per-class", "2", "--steps", "10"],
     "scorecam": ["--images", "20", "--epochs", "1"],
+    "saliency": ["--images", "7", "--samples", "5", "--epochs", "1"],
     "build": ["--set", "data.synthetic.per_class=30", "--set", "model.epochs=2",
               "--set", "methods.lime.num_samples=100", "--set", "methods.filters.steps=10"],
 }
@@ -166,6 +167,13 @@ def _scorecam(name: str, r: dict) -> list[Row]:
                 f"tf-keras-vis Scorecam {r['tf_keras_vis_s']:.2f} s", r["ratio"], "faster")]
 
 
+def _saliency(name: str, r: dict) -> list[Row]:
+    return [Row(name, f"{item['images']} images, saliency + SmoothGrad ({r['samples']} copies)",
+                f"{item['product_s']:.2f} s (maps within {item['max_relative_difference']:.0e})",
+                f"tf-keras-vis Saliency {item['tf_keras_vis_s']:.2f} s", item["ratio"], "faster")
+            for item in r["results"]]
+
+
 def _build(name: str, r: dict) -> list[Row]:
     return [Row(name, item["name"], f"{item['value']:.1f} {item['unit']}", f"budget {item['budget']:.0f} {item['unit']}",
                 item["ratio"], "budget") for item in r["results"]]
@@ -179,7 +187,7 @@ def _generic(name: str, r: dict) -> list[Row]:
 
 
 SUMMARIES = {"csv": _csv, "filters": _filters, "lime": _lime, "trust": _trust, "scorecam": _scorecam,
-             "build": _build}
+             "saliency": _saliency, "build": _build}
 
 
 def print_table(rows: list[Row]) -> None:

@@ -119,6 +119,31 @@ def test_smoothgrad_is_seeded_and_leaves_numpy_alone():
     np.testing.assert_allclose(noiseless, compute_saliency(model, batch, [0, 1]), rtol=1e-5, atol=1e-8)
 
 
+def test_maps_equal_tf_keras_vis_saliency_and_smoothgrad():
+    """The compiled gradients compute what tf-keras-vis's Saliency does, with the same seeded noise."""
+    import warnings
+
+    from tf_keras_vis.saliency import Saliency
+    from tf_keras_vis.utils.model_modifiers import ReplaceToLinear
+    from tf_keras_vis.utils.scores import CategoricalScore
+
+    from generator import usage
+
+    model, batch, targets = small_cnn(seed=2), images(5, shape=(12, 12, 1)), [0, 1, 2, 0, 1]
+    library = Saliency(model, model_modifier=ReplaceToLinear(), clone=True)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore")
+        vanilla = library(CategoricalScore(targets), batch, normalize_map=False)
+        np.random.seed(7)
+        smooth = library(CategoricalScore(targets), batch, smooth_samples=6, smooth_noise=0.3, normalize_map=False)
+    calls, counted = usage.TOTAL.calls, usage.TOTAL.images
+    np.testing.assert_allclose(compute_saliency(model, batch, targets), vanilla, rtol=1e-5, atol=1e-7)
+    ours = compute_smoothgrad(model, batch, targets, samples=6, noise=0.3, seed=7)
+    np.testing.assert_allclose(ours, smooth, rtol=1e-4, atol=1e-6 * np.abs(smooth).max())
+    # One compiled call for the 5 images, one for their 30 noisy copies.
+    assert (usage.TOTAL.calls - calls, usage.TOTAL.images - counted) == (2, 5 + 30)
+
+
 def test_saliency_figure_shows_the_normalised_maps_per_row():
     rng = np.random.default_rng(0)
     faces = rng.uniform(0, 1, (3, 6, 6, 1)).astype(np.float32)

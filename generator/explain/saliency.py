@@ -4,6 +4,9 @@ Papers: Simonyan et al. 2013, https://arxiv.org/abs/1312.6034 (vanilla gradient)
 Smilkov et al. 2017, https://arxiv.org/abs/1706.03825 (SmoothGrad).
 The class score is the pre-softmax output (softmax replaced by linear on a clone).
 Maps are raw gradient magnitudes; `common.normalise_maps` prepares them for display.
+They are what tf-keras-vis's Saliency computes, but every noisy copy goes through one
+compiled gradient call (a batch of copies at a time) instead of one eager call per
+copy: benchmarks/bench_saliency.py measures the difference and the agreement.
 """
 
 from __future__ import annotations
@@ -15,65 +18,81 @@ import numpy as np
 
 from generator import usage
 
-_EXPLAINERS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+_GRADIENTS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+GRADIENT_BUDGET = 600_000  # input values per compiled gradient call
 
 
 def compute_saliency(model, images: np.ndarray, targets) -> np.ndarray:
-    """(N, H, W) float32: |d score_target / d pixel|, max over channels, one batched call."""
-    return _saliency(model, images, targets)
+    """(N, H, W) float32: |d score_target / d pixel|, max over channels."""
+    images, targets = _checked(images, targets)
+    return _gradient_magnitudes(model, images, targets).max(axis=-1)
 
 
 def compute_smoothgrad(model, images: np.ndarray, targets, samples: int = 20,
                        noise: float = 0.2, seed: int = 0) -> np.ndarray:
     """(N, H, W) float32: vanilla saliency averaged over `samples` noisy copies of each image.
 
-    The noise is Gaussian with std `noise` x (max - min) of each image; the same
-    `seed` gives the same maps, and the global NumPy random state is left as it was.
+    The noise is Gaussian with std `noise` x (max - min) of each image, drawn as
+    tf-keras-vis's Saliency draws it (its maps equal these); the same `seed` gives the
+    same maps, and the global NumPy random state is left as it was.
     """
+    images, targets = _checked(images, targets)
+    samples = max(1, int(samples))
+    spread = noise * (images.max(axis=(1, 2, 3), keepdims=True) - images.min(axis=(1, 2, 3), keepdims=True))
     with _numpy_seed(seed):
-        return _saliency(model, images, targets, smooth_samples=int(samples), smooth_noise=float(noise))
+        draws = np.random.normal(0.0, np.broadcast_to(spread, (samples, *spread.shape)),
+                                 (samples, *images.shape))
+    noisy = (images[None] + draws.astype(np.float32)).reshape(-1, *images.shape[1:])
+    magnitudes = _gradient_magnitudes(model, noisy, np.tile(targets, samples))
+    return magnitudes.reshape(samples, *images.shape).mean(axis=0).max(axis=-1)
 
 
-def _saliency(model, images, targets, **smoothing) -> np.ndarray:
-    from tf_keras_vis.utils.scores import CategoricalScore
-
-    images = np.asarray(images, dtype=np.float32)
-    targets = [int(t) for t in np.atleast_1d(targets)]
-    if images.ndim != 4 or len(targets) != len(images):
-        raise ValueError(f"need images (N, H, W, C) and N targets, got {images.shape} and {len(targets)}")
-    maps = _explainer(model)(CategoricalScore(targets), images, normalize_map=False, **smoothing)
-    passes = max(1, smoothing.get("smooth_samples", 0))   # SmoothGrad: one gradient call per noisy copy
-    usage.count(len(images) * passes, passes)
-    return np.asarray(maps, dtype=np.float32)
+def _gradient_magnitudes(model, images: np.ndarray, targets: np.ndarray) -> np.ndarray:
+    """(N, H, W, C) |d score_target / d input|, GRADIENT_BUDGET input values per compiled call."""
+    gradient = _gradient_function(model)
+    step = max(1, GRADIENT_BUDGET // images[0].size)
+    out = [np.asarray(gradient(images[i:i + step], targets[i:i + step])) for i in range(0, len(images), step)]
+    usage.count(len(images), len(out))
+    return np.concatenate(out)
 
 
-def _explainer(model):
-    """The tf-keras-vis Saliency for `model`: cloned with a linear output once, weights synced per call."""
+def _gradient_function(model):
+    """Compiled |gradient| of the target's pre-softmax score, on a linear-output clone made once
+    per model (tf-keras-vis's ReplaceToLinear) whose weights follow the model's at every use."""
+    import tensorflow as tf
     from tf_keras_vis.saliency import Saliency
     from tf_keras_vis.utils.model_modifiers import ReplaceToLinear
 
-    explainer = _EXPLAINERS.get(model)
-    if explainer is None:
-        explainer = Saliency(model, model_modifier=ReplaceToLinear(), clone=True)
-        explainer.model = _list_input(explainer.model)
-        _EXPLAINERS[model] = explainer
-    else:
-        explainer.model.set_weights(model.get_weights())  # the caller may have changed them
-    return explainer
+    gradient = _GRADIENTS.get(model)
+    if gradient is not None:
+        gradient.linear.set_weights(model.get_weights())  # the caller may have changed them
+        return gradient
+    linear = Saliency(model, model_modifier=ReplaceToLinear(), clone=True).model
+
+    @tf.function(reduce_retracing=True)
+    def gradient(images, targets):
+        with tf.GradientTape() as tape:
+            tape.watch(images)
+            scores = tf.gather(linear(images, training=False), targets, axis=1, batch_dims=1)
+        return tf.abs(tape.gradient(scores, images))
+
+    gradient.linear = linear
+    _GRADIENTS[model] = gradient
+    return gradient
 
 
-def _list_input(model):
-    """The same graph taking a one-element input list, as tf-keras-vis passes (no structure warning)."""
-    import keras
-
-    if len(model.inputs) != 1:
-        return model
-    return keras.Model(list(model.inputs), model.outputs)
+def _checked(images, targets) -> tuple[np.ndarray, np.ndarray]:
+    images = np.asarray(images, dtype=np.float32)
+    targets = np.asarray([int(t) for t in np.atleast_1d(targets)], dtype=np.int64)
+    if images.ndim != 4 or len(targets) != len(images):
+        raise ValueError(f"need images (N, H, W, C) and N targets, got {images.shape} and {len(targets)}")
+    return images, targets
 
 
 @contextmanager
 def _numpy_seed(seed: int):
-    """tf-keras-vis draws SmoothGrad noise from the global NumPy RNG: seed it, then restore it."""
+    """Draw from the global NumPy RNG seeded `seed` (as tf-keras-vis does), then restore it."""
     state = np.random.get_state()
     np.random.seed(seed)
     try:
