@@ -87,11 +87,11 @@ def _stage_pages(run: Run, facts: dict, paths: Paths) -> None:
 
 def _ledger(run: Run) -> dict:
     """run.json: what varies from run to run (times, cache hits), kept out of facts.json."""
-    return {"stages": run.progress.ledger(), "config": run.config.to_dict(),
-            "environment": _environment(), "digests": _digests(run), "benchmarks": _benchmarks(run.paths.root)}
+    return {"stages": run.progress.ledger(), "config": run.config.to_dict(), "environment": _environment(),
+            "digests": _digests(run), "benchmarks": load_benchmark_summary(run.paths.root)}
 
 
-def _benchmarks(root: Path) -> dict | None:
+def load_benchmark_summary(root: Path) -> dict | None:
     """The summary of benchmarks/results.json (written by `make bench`), if the project has one."""
     path = root / BENCHMARK_RESULTS
     if not path.is_file():
