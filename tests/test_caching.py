@@ -179,6 +179,7 @@ def test_changing_lime_samples_recomputes_lime_and_nothing_before_it(project, mo
     assert seen.figures["lime"] == 1
     assert set(seen.calls) == {"compute_lime", "draw figure"}, seen.calls
     assert not set(seen.steps) & NOT_LIME_STEPS, seen.steps
+    assert "trust_maps" not in seen.steps   # section 5's gradient and CAM maps do not involve LIME
     assert not set(seen.figures) & NOT_LIME_FIGURES, seen.figures
     stages = {s["name"]: s for s in ledger["stages"]}
     assert stages["LIME"]["cache_misses"] == 2 and not stages["LIME"]["cached"]

@@ -39,17 +39,18 @@ def run_trust(run: Run) -> dict:
     lime_maps = {"lime": np.stack([r.weight_map for r in run.results["lime"][:len(sampled.images)]])}
     layer = run.results["cams"]["layer"]
     explainers = _explainers(run, layer)
-    # What the maps depend on besides the model and images.
-    method_settings = (layer, run.config.seed, run.config.methods.saliency, run.config.methods.lime)
+    # What the gradient and CAM maps depend on besides the model and images.
+    map_settings = (layer, run.config.seed, run.config.methods.saliency)
     with run.progress.stage("trust: deletion and insertion") as record:
-        maps = run.cached("trust_maps", TRUST_STEP_VERSION, (model.model_id, measured, method_settings),
+        maps = run.cached("trust_maps", TRUST_STEP_VERSION, (model.model_id, measured, map_settings),
                           lambda: _all_maps(explainers, model.model, *measured), record)
         curves = _deletion_insertion(run, measured, maps, record)
         lime_curves = _deletion_insertion(run, sampled, lime_maps, record)
     with run.progress.stage("trust: randomisation check") as record:
         explainers["lime"] = _lime_explainer(run)
         # The trained model's LIME maps come from section 3; every other map is computed afresh.
-        check = run.cached("trust_randomisation", TRUST_STEP_VERSION, (model.model_id, sampled, method_settings),
+        check = run.cached("trust_randomisation", TRUST_STEP_VERSION,
+                           (model.model_id, sampled, map_settings, run.config.methods.lime),
                            lambda: compute_randomisation_check(model.model, *sampled, explainers, run.config.seed,
                                                                original_maps=lime_maps), record)
     check = judged(check, settings.sanity_threshold)
