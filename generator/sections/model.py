@@ -101,6 +101,7 @@ def _training_facts(report_model: ReportModel) -> dict | None:
 def predict(run: Run, images: np.ndarray, record, batch_size: int = 256) -> np.ndarray:
     """Class probabilities for [0, 1] images, cached per model and images."""
     model = run.results["model"]
+
     def compute():
         usage.count(len(images), usage.batches(len(images), batch_size))
         return model.model.predict(model.to_input(images), batch_size=batch_size, verbose=0)
