@@ -13,39 +13,9 @@ from generator.errors import UserError  # noqa: E402
 from generator.explain.lime_method import (LimeResult, batch_classifier, compute_lime,  # noqa: E402
                                            segment_image)
 from generator.figures.superpixels import lime_overlay, plot_lime  # noqa: E402
+from tests.left_half import SIZE, left_half_images, left_half_model  # noqa: E402
 
 FER = Path(__file__).resolve().parents[2] / "shared/data/fer2013"
-SIZE = 24
-
-
-def left_half_model():
-    """Horizontal (class 0) vs vertical (class 1) bar detectors; noise in [0, 0.6] never fires them."""
-    inputs = keras.Input((SIZE, SIZE, 1))
-    conv = keras.layers.Conv2D(2, 5, padding="same", activation="relu", name="bars")
-    x = keras.layers.GlobalMaxPooling2D()(conv(inputs))
-    dense = keras.layers.Dense(2, activation="softmax")
-    outputs = dense(x)
-    kernel = np.zeros((5, 5, 1, 2), np.float32)
-    kernel[2, :, 0, 0] = 1.0
-    kernel[:, 2, 0, 1] = 1.0
-    conv.set_weights([kernel, np.full(2, -4.0, np.float32)])
-    dense.set_weights([np.array([[4.0, -4.0], [-4.0, 4.0]], np.float32), np.zeros(2, np.float32)])
-    return keras.Model(inputs, outputs)
-
-
-def left_half_images(count: int, seed: int = 0):
-    """Left half: dark with a 7-pixel bar deciding the class; right half: uniform noise."""
-    rng = np.random.default_rng(seed)
-    images = np.zeros((count, SIZE, SIZE, 1), np.float32)
-    images[:, :, SIZE // 2:, 0] = rng.uniform(0.0, 0.6, (count, SIZE, SIZE // 2))
-    labels = np.arange(count) % 2
-    for image, label in zip(images, labels):
-        row, col = rng.integers(3, SIZE - 10), rng.integers(1, SIZE // 2 - 8)
-        if label == 0:
-            image[row, col:col + 7, 0] = 1.0
-        else:
-            image[row:row + 7, col + 3, 0] = 1.0
-    return images, labels
 
 
 @pytest.fixture(scope="module")
