@@ -30,18 +30,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np  # noqa: E402
 
+from benchmarks.small_cnn import briefly_trained_cnn  # noqa: E402
+
 
 def trained_model(epochs: int, seed: int):
-    import keras
-
-    from generator.data.synthetic import make_synthetic_faces
-    from generator.model import build_model
-
-    keras.utils.set_random_seed(seed)
-    faces = make_synthetic_faces(per_class=100, seed=seed)
-    model = build_model("small", faces.images.shape[1:], 7)
-    model.compile("adam", "sparse_categorical_crossentropy")
-    model.fit(faces.images, faces.labels, epochs=epochs, batch_size=32, verbose=0)
+    """The briefly trained CNN and one training face of each class."""
+    model, faces, _ = briefly_trained_cnn(100, epochs, seed)
     one_each = np.array([np.flatnonzero(faces.labels == c)[0] for c in range(7)])
     return model, faces.images[one_each], faces.labels[one_each]
 

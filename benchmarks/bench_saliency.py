@@ -25,6 +25,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np  # noqa: E402
 
+from benchmarks.small_cnn import briefly_trained_cnn  # noqa: E402
+
 
 def library_saliency(model, samples: int, seed: int):
     """tf-keras-vis's Saliency on a linear-output clone, as the product used it before."""
@@ -62,16 +64,9 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
 
-    import keras
-
     from generator.data.synthetic import make_synthetic_faces
-    from generator.model import build_model
 
-    keras.utils.set_random_seed(args.seed)
-    faces = make_synthetic_faces(per_class=300, seed=args.seed)
-    model = build_model("small", faces.images.shape[1:], 7)
-    model.compile(keras.optimizers.Adam(1e-3), "sparse_categorical_crossentropy")
-    model.fit(faces.images, faces.labels, epochs=args.epochs, batch_size=32, verbose=0)
+    model, _, _ = briefly_trained_cnn(300, args.epochs, args.seed)
     held_out = make_synthetic_faces(per_class=-(-max(args.images) // 7), seed=args.seed + 1)
 
     ways = {"product": product_saliency(model, args.samples, args.seed),

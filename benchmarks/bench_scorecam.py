@@ -26,6 +26,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np  # noqa: E402
 
+from benchmarks.small_cnn import briefly_trained_cnn  # noqa: E402
+
 
 def library_scorecam(linear, layer: str):
     """tf-keras-vis's Scorecam as the product used it before: 64 images a call, predict batches of 256."""
@@ -55,20 +57,14 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
 
-    import keras
     from tf_keras_vis.gradcam import Gradcam
     from tf_keras_vis.utils.model_modifiers import ReplaceToLinear
 
     from generator.data.synthetic import make_synthetic_faces
     from generator.explain.cams import ScoreCam
     from generator.explain.common import resolve_conv_layer
-    from generator.model import build_model
 
-    keras.utils.set_random_seed(args.seed)
-    faces = make_synthetic_faces(per_class=300, seed=args.seed)
-    model = build_model("small", faces.images.shape[1:], 7)
-    model.compile(keras.optimizers.Adam(1e-3), "sparse_categorical_crossentropy")
-    model.fit(faces.images, faces.labels, epochs=args.epochs, batch_size=32, verbose=0)
+    model, _, _ = briefly_trained_cnn(300, args.epochs, args.seed)
     held_out = make_synthetic_faces(per_class=-(-args.images // 7), seed=args.seed + 1)
     images, targets = held_out.images[:args.images], held_out.labels[:args.images]
     layer = resolve_conv_layer(model, None, "methods.cams.layer")

@@ -37,6 +37,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np  # noqa: E402
 
+from benchmarks.small_cnn import briefly_trained_cnn  # noqa: E402
+
 GRADIENT_METHODS = ("saliency", "smoothgrad")
 SMOOTH_SAMPLES = 20
 LIME_SAMPLES = 1000
@@ -50,18 +52,10 @@ def trained_model(epochs: int, seed: int, path: str | None):
 
     if path and Path(path).exists():
         return keras.models.load_model(path), float("nan")
-
-    from generator.data.synthetic import make_synthetic_faces
-    from generator.model import build_model
-
-    keras.utils.set_random_seed(seed)
-    faces = make_synthetic_faces(per_class=500, seed=seed)
-    model = build_model("small", faces.images.shape[1:], 7)
-    model.compile(keras.optimizers.Adam(1e-3), "sparse_categorical_crossentropy", metrics=["accuracy"])
-    fit = model.fit(faces.images, faces.labels, epochs=epochs, batch_size=32, verbose=0)
+    model, _, history = briefly_trained_cnn(500, epochs, seed)
     if path:
         model.save(path)
-    return model, float(fit.history["accuracy"][-1])
+    return model, float(history["accuracy"][-1])
 
 
 def explainers(model, layer: str, seed: int):

@@ -41,12 +41,13 @@ def generate(config: Config, paths: Paths, progress: Progress, with_site: bool,
     run = Run(config, paths, cache, progress, Staging(cache.root / "staging"), unsafe_model)
     try:
         facts = collect_facts(run)
+        about = _about_run(run)
         with progress.stage("render pages"):
-            _stage_pages(run, facts, paths)
+            _stage_pages(run, facts, about, paths)
         if with_site:
             with progress.stage("build site"):
                 build_site(run.staging, paths.docs, paths.mkdocs_yml, paths.site)
-        run.staging.write("run.json", json.dumps(_ledger(run), indent=2))
+        run.staging.write("run.json", json.dumps(_ledger(run, about), indent=2))
         counts = publish_docs(run.staging, paths.docs)
     finally:
         run.staging.discard()
@@ -76,19 +77,24 @@ def collect_facts(run: Run) -> dict:
     return facts
 
 
-def _stage_pages(run: Run, facts: dict, paths: Paths) -> None:
+def _stage_pages(run: Run, facts: dict, about: dict, paths: Paths) -> None:
     run.staging.write("facts.json", json.dumps(facts, indent=2, sort_keys=True, ensure_ascii=False))
-    ledger = _ledger(run)
+    ledger = _ledger(run, about)
     for lang, _ in languages_of(paths.mkdocs_yml):
         notes = load_notes(paths.root / run.config.notes, lang)
         for page, text in render_pages(facts, ledger, lang, notes).items():
             run.staging.write(page_filename(page, lang), text)
 
 
-def _ledger(run: Run) -> dict:
+def _ledger(run: Run, about: dict) -> dict:
     """run.json: what varies from run to run (times, cache hits), kept out of facts.json."""
-    return {"stages": run.progress.ledger(), "config": run.config.to_dict(), "environment": _environment(),
-            "digests": _digests(run), "benchmarks": load_benchmark_summary(run.paths.root)}
+    return {"stages": run.progress.ledger(), **about}
+
+
+def _about_run(run: Run) -> dict:
+    """The parts of run.json fixed once the facts are collected (the stages still grow)."""
+    return {"config": run.config.to_dict(), "environment": _environment(), "digests": _digests(run),
+            "benchmarks": load_benchmark_summary(run.paths.root)}
 
 
 def load_benchmark_summary(root: Path) -> dict | None:
