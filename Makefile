@@ -4,13 +4,18 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: site test serve bench clean shortcut
+.PHONY: site test lint serve bench clean shortcut
 
 site: $(STAMP)
 	$(PY) -m generator build
 
 test: $(STAMP)
 	$(PY) -m pytest
+
+# ruff (rules in pyproject.toml) on all code; mypy on explain/ and analysis/.
+lint: $(STAMP)
+	$(PY) -m ruff check generator tests benchmarks
+	$(PY) -m mypy
 
 # The shortcut demonstration: Happy faces carry a corner mark; section 5 should flag it.
 shortcut: $(STAMP)
@@ -30,5 +35,5 @@ clean:
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade "pip>=24"
-	$(PY) -m pip install --quiet --constraint constraints.txt --editable ".[test]"
+	$(PY) -m pip install --quiet --constraint constraints.txt --editable ".[test,lint]"
 	touch $(STAMP)

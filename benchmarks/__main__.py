@@ -131,7 +131,8 @@ def summarise(name: str, result: dict) -> list[Row]:
 
 
 def _csv(name: str, r: dict) -> list[Row]:
-    rows = [Row(name, f"product loader, {r['rows']} rows", f"{r['product_s']:.2f} s, peak {r['product_peak_rss_mb']} MiB")]
+    rows = [Row(name, f"product loader, {r['rows']} rows",
+                f"{r['product_s']:.2f} s, peak {r['product_peak_rss_mb']} MiB")]
     if "baseline_s" in r:
         rows[0] = Row(name, rows[0].measure, rows[0].result, f"csv + str.split loop {r['baseline_s']:.2f} s",
                       r["baseline_s"] / r["product_s"], "faster")
@@ -175,8 +176,8 @@ def _saliency(name: str, r: dict) -> list[Row]:
 
 
 def _build(name: str, r: dict) -> list[Row]:
-    return [Row(name, item["name"], f"{item['value']:.1f} {item['unit']}", f"budget {item['budget']:.0f} {item['unit']}",
-                item["ratio"], "budget") for item in r["results"]]
+    return [Row(name, item["name"], f"{item['value']:.1f} {item['unit']}",
+                f"budget {item['budget']:.0f} {item['unit']}", item["ratio"], "budget") for item in r["results"]]
 
 
 def _generic(name: str, r: dict) -> list[Row]:

@@ -2,7 +2,7 @@
 
 python benchmarks/bench_lime.py [--samples 1000] [--epochs 10]
 
-A small FER-shaped CNN (generator.model "small") is trained briefly on synthetic
+A small FER-shaped CNN (generator.model.architectures "small") is trained briefly on synthetic
 faces; one face per class is explained for its class by both ways with the same
 superpixels, number of samples and random_state:
 

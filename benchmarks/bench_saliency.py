@@ -2,7 +2,7 @@
 
 python benchmarks/bench_saliency.py [--images 7 56] [--samples 20] [--epochs 2]
 
-A default-shaped CNN (generator.model "small", 48x48x1, 7 classes) is trained briefly on
+A default-shaped CNN (generator.model.architectures "small", 48x48x1, 7 classes) is trained briefly on
 synthetic faces (not timed). For each image count (the default report explains 7 sample
 faces, and 56 more in section 5, 7 faces again at each randomisation stage), vanilla
 saliency and SmoothGrad (20 noisy copies, the same seeded noise) are computed both ways;

@@ -2,7 +2,7 @@
 
 python benchmarks/bench_scorecam.py [--images 350] [--epochs 2]
 
-A default-shaped CNN (generator.model "small", 48x48x1, 7 classes) is trained briefly on
+A default-shaped CNN (generator.model.architectures "small", 48x48x1, 7 classes) is trained briefly on
 synthetic faces (not timed); its last convolution layer (64 channels) is explained for
 `--images` held-out faces, as many as the class means of the default report (50 a class).
 Both ways take the same linear-output clone and return raw maps at the layer's resolution

@@ -2,7 +2,7 @@
 
 python benchmarks/bench_trust.py [--epochs 3] [--eval-per-class 8] [--steps 20]
 
-A default-shaped CNN (generator.model "small", 48x48x1, 7 classes) is trained briefly
+A default-shaped CNN (generator.model.architectures "small", 48x48x1, 7 classes) is trained briefly
 on synthetic faces (500 per class; not timed). Then, timed stage by stage:
 
 - maps: saliency, SmoothGrad (20 samples) and the four CAMs of the last conv layer for
@@ -58,32 +58,13 @@ def trained_model(epochs: int, seed: int, path: str | None):
     return model, float(history["accuracy"][-1])
 
 
-def explainers(model, layer: str, seed: int):
-    """Explanation callables for compute_randomisation_check (the four CAMs as one group, one
-    model clone per call)."""
-    from generator.explain.cams import METHODS, compute_cams
-    from generator.explain.lime_method import compute_lime
-    from generator.explain.saliency import compute_saliency, compute_smoothgrad
+def explainers(layer: str, seed: int) -> dict:
+    """The report's explainers (the method registry), at the benchmark's sizes."""
+    from generator.explain.methods import METHODS, ExplainSettings
+    from generator.explain.methods import explainers as build
 
-    explain = {
-        "saliency": compute_saliency,
-        "smoothgrad": lambda m, x, t: compute_smoothgrad(m, x, t, SMOOTH_SAMPLES, seed=seed),
-        METHODS: lambda m, x, t: compute_cams(m, x, t, layer),
-        "lime": lambda m, x, t: np.stack([r.weight_map for r in compute_lime(
-            m, x, t, num_samples=LIME_SAMPLES, seed=seed)]).astype(np.float32),
-    }
-    return explain
-
-
-def explain_all(explain: dict, model, images, targets, methods) -> dict:
-    """method -> maps for the methods asked, one call per explain entry."""
-    out = {}
-    for key, fn in explain.items():
-        names = (key,) if isinstance(key, str) else key
-        if any(name in methods for name in names):
-            maps = fn(model, images, targets)
-            out.update({key: maps} if isinstance(key, str) else {n: maps[n] for n in names if n in methods})
-    return out
+    return build(METHODS, ExplainSettings(seed=seed, smooth_samples=SMOOTH_SAMPLES, cam_layer=layer,
+                                          lime_samples=LIME_SAMPLES))
 
 
 def naive_deletion_insertion(model, images, targets, maps, steps, seed, baseline):
@@ -131,13 +112,22 @@ def main() -> None:
     parser.add_argument("--model", help="a .keras file: loaded if present, else trained and saved there")
     args = parser.parse_args()
 
-    from generator.analysis.trust import (compute_agreement, compute_deletion_insertion, compute_localisation,
-                                          compute_randomisation_check)
+    from generator.analysis.trust import (
+        compute_agreement,
+        compute_deletion_insertion,
+        compute_localisation,
+        compute_randomisation_check,
+    )
+    from generator.config import AGREEMENT_THRESHOLD, RANDOMISATION_THRESHOLD
     from generator.data.synthetic import make_synthetic_faces
-    from generator.explain.cams import METHODS
     from generator.explain.common import resolve_conv_layer
-    from generator.figures.trust import (plot_agreement, plot_deletion_insertion,
-                                         plot_randomisation_correlations, plot_randomisation_maps)
+    from generator.explain.methods import methods_on
+    from generator.figures.trust import (
+        plot_agreement,
+        plot_deletion_insertion,
+        plot_randomisation_correlations,
+        plot_randomisation_maps,
+    )
 
     start = time.perf_counter()
     model, accuracy = trained_model(args.epochs, args.seed, args.model)
@@ -147,15 +137,15 @@ def main() -> None:
     one_each = np.array([np.flatnonzero(labels == c)[0] for c in range(7)])
     samples, sample_labels = images[one_each], labels[one_each]
     layer = resolve_conv_layer(model, None, "methods.cams.layer")
-    explain = explainers(model, layer, args.seed)
+    explain = explainers(layer, args.seed)
     model(images[:1], training=False)  # TF start-up, billed to no stage
-    eval_methods = ["saliency", "smoothgrad", *METHODS]
+    eval_methods = [m.key for m in (*methods_on("saliency"), *methods_on("gradcam"))]
 
     stages: dict = {}
     with timed(stages, "maps (evaluation faces)"):
-        maps = explain_all(explain, model, images, labels, eval_methods)
+        maps = {m: explain[m](model, images, labels) for m in eval_methods}
     with timed(stages, "maps (samples, sections 1-4)"):
-        sample_maps = explain_all(explain, model, samples, sample_labels, [*eval_methods, "lime"])
+        sample_maps = {m: explain[m](model, samples, sample_labels) for m in explain}
     lime_maps = sample_maps["lime"]
 
     with timed(stages, "deletion/insertion"):
@@ -164,14 +154,14 @@ def main() -> None:
         lime_faith = compute_deletion_insertion(model, samples, sample_labels, {"lime": lime_maps},
                                                 steps=args.steps, seed=args.seed)
     with timed(stages, "randomisation") as entry:
-        sanity = compute_randomisation_check(model, samples, sample_labels, explain, seed=args.seed,
-                                             original_maps=sample_maps)
+        sanity = compute_randomisation_check(model, samples, sample_labels, explain, RANDOMISATION_THRESHOLD,
+                                             seed=args.seed, original_maps=sample_maps)
         entry.update(stages=len(sanity.stages), explain_calls=sanity.explain_calls)
     with timed(stages, "localisation"):
         where = {m: compute_localisation(maps[m], held_out.evidence) for m in eval_methods}
         where["lime"] = compute_localisation(lime_maps, held_out.evidence[one_each])
     with timed(stages, "agreement"):
-        agreement = compute_agreement(maps, labels, [str(c) for c in range(7)])
+        agreement = compute_agreement(maps, labels, [str(c) for c in range(7)], AGREEMENT_THRESHOLD)
     with timed(stages, "figures"):
         figures = [
             plot_deletion_insertion(faithfulness.fractions,

@@ -7,12 +7,12 @@ from __future__ import annotations
 
 
 def briefly_trained_cnn(per_class: int, epochs: int, seed: int):
-    """generator.model's "small" CNN (48x48x1, 7 classes) after `epochs` epochs of Adam (1e-3,
+    """x CNN (48x48x1, 7 classes) after `epochs` epochs of Adam (1e-3,
     batch 32) on `per_class` synthetic faces a class, all seeded; returns (model, faces, history)."""
     import keras
 
     from generator.data.synthetic import make_synthetic_faces
-    from generator.model import build_model
+    from generator.model.architectures import build_model
 
     keras.utils.set_random_seed(seed)
     faces = make_synthetic_faces(per_class=per_class, seed=seed)

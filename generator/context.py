@@ -1,14 +1,12 @@
-"""What one run carries from step to step: config, paths, cache, progress and the results so far."""
+"""What one run carries from step to step: config, paths, step cache, progress and staged output."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-import numpy as np
-
-from generator.cache import StepCache, digest
+from generator.cache import StepCache
 from generator.config import Config
 from generator.figures.common import figure_png
 from generator.output import Staging
@@ -35,29 +33,15 @@ class Paths:
 
 
 @dataclass(frozen=True)
-class ReportModel:
-    """The model being explained and how images reach it."""
-
-    model: Any                       # keras.Model, functional, softmax output
-    model_id: str                    # content digest: keys every downstream cache entry
-    source: str                      # "trained" or the model file's path
-    input_shape: tuple[int, int, int]
-    to_input: Callable[[np.ndarray], np.ndarray]   # [0, 1] gray images -> model input
-    notes: tuple[str, ...] = ()      # adaptations made (resized, channels, softmax applied, ...)
-    history: dict | None = None      # training curves (trained models only)
-    best_epoch: int | None = None
-
-
-@dataclass
 class Run:
+    """One run's settings and where its steps cache their values and stage their files."""
+
     config: Config
     paths: Paths
     cache: StepCache
     progress: Progress
     staging: Staging
     unsafe_model: bool = False
-    results: dict[str, Any] = field(default_factory=dict)   # step name -> its result
-    facts: dict[str, Any] = field(default_factory=dict)     # what facts.json holds
 
     def figure(self, name: str, inputs: Any, plot: Callable[[], Any], version: int = 1,
                record: StageRecord | None = None) -> str:
@@ -74,8 +58,3 @@ class Run:
         value, hit = self.cache.run(step, version, inputs, compute)
         record.note_cache(hit)
         return value
-
-
-def model_digest(model) -> str:
-    """Architecture and weights, hashed: equal digests mean the same function."""
-    return digest(model.to_json(), [np.asarray(w) for w in model.get_weights()])

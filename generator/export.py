@@ -16,24 +16,17 @@ from pathlib import Path
 
 from PIL import Image
 
-from generator.cache import StepCache
 from generator.config import Config
-from generator.context import Paths, Run
+from generator.context import Paths
 from generator.figures.cams import plot_cams
 from generator.figures.common import figure_png
 from generator.figures.filters import plot_feature_maps, plot_filter_grid
+from generator.figures.lime_overlay import plot_lime
 from generator.figures.saliency import displayable, plot_saliency
-from generator.figures.superpixels import plot_lime
-from generator.output import Staging
+from generator.pipeline import compute_results, open_run
 from generator.progress import Progress
-from generator.sections.cams import run_cams
-from generator.sections.dataset import run_dataset
-from generator.sections.evaluation import run_evaluation
-from generator.sections.filters import GRID_COLUMNS, run_filters
-from generator.sections.model import run_model
-from generator.sections.saliency import run_saliency
-from generator.sections.samples import run_samples
-from generator.sections.superpixels import run_lime
+from generator.results import Results
+from generator.sections.filters import GRID_COLUMNS
 
 JPEG_QUALITY = 92
 
@@ -55,20 +48,13 @@ def export_assignment(out: Path, config: Config, paths: Paths, progress: Progres
     .keras / .h5 file to explain instead of the configured (or trained) model.
     """
     config = assignment_config(config, model_path, data_path)
-    _seed(config.seed)
-    cache = StepCache(paths.root / config.cache)
-    run = Run(config, paths, cache, progress, Staging(cache.root / "staging"), unsafe_model)
-    try:
-        for step in (run_dataset, run_model, run_evaluation, run_samples, run_saliency, run_filters,
-                     run_lime, run_cams):
-            step(run)
+    with open_run(config, paths, progress, unsafe_model) as run:
+        results = compute_results(run, through="cams")
         with progress.stage("export figures"):
-            figures = assignment_figures(run)
+            figures = assignment_figures(results)
             out.mkdir(parents=True, exist_ok=True)
             files = tuple(_write_jpeg(out / f"{name}.jpg", png) for name, png in figures.items())
-    finally:
-        run.staging.discard()
-    return Export(files, tuple(run.results["samples"].missing))
+    return Export(files, tuple(results.samples.chosen.missing))
 
 
 def assignment_config(config: Config, model_path: Path | None, data_path: Path | None) -> Config:
@@ -83,31 +69,30 @@ def assignment_config(config: Config, model_path: Path | None, data_path: Path |
     return config
 
 
-def assignment_figures(run: Run) -> dict[str, bytes]:
-    """File stem -> PNG bytes, in the course's order, from the results of a run's steps."""
-    names = run.results["data"].class_names
-    samples, model = run.results["samples"], run.results["model"]
+def assignment_figures(results: Results) -> dict[str, bytes]:
+    """File stem -> PNG bytes, in the course's order, from a run's results."""
+    names = results.data.dataset.class_names
+    samples, model = results.samples.chosen, results.model.model
     images = model.to_input(samples.split.images)
     labels = samples.split.labels
     shown = displayable(images)
-    saliency = run.results["saliency"]
-    lime = run.results["lime"][:len(labels)]   # the first results explain each sample's true class
-    filters, cams = run.results.get("filters"), run.results.get("cams")
+    filters, cams = results.filters, results.cams
     per_class = [(names.index(name), row) for row, name in enumerate(samples.classes)]
     figures = {}
     for k, row in per_class:
         one = slice(row, row + 1)
-        figures[f"fig1_{k}"] = figure_png(plot_saliency(
-            images[one], saliency["saliency"][one], saliency["smoothgrad"][one], names, labels[one]))
-    if filters is not None:
-        figures["fig2_1"] = figure_png(plot_filter_grid(filters["patterns"].patterns, GRID_COLUMNS,
-                                                        dead=filters["patterns"].dead))
-        figures["fig2_2"] = figure_png(plot_feature_maps(filters["feature_maps"], GRID_COLUMNS))
+        maps = {key: values[one] for key, values in results.saliency.maps.items()}
+        figures[f"fig1_{k}"] = figure_png(plot_saliency(images[one], maps, names, labels[one]))
+    if filters.layer is not None:
+        figures["fig2_1"] = figure_png(plot_filter_grid(filters.patterns.patterns, GRID_COLUMNS,
+                                                        dead=filters.patterns.dead))
+        figures["fig2_2"] = figure_png(plot_feature_maps(filters.feature_maps, GRID_COLUMNS))
     for k, row in per_class:
-        figures[f"fig3_{k}"] = figure_png(plot_lime(shown[row:row + 1], [lime[row]], names, labels[row:row + 1]))
-    if cams is not None:
+        figures[f"fig3_{k}"] = figure_png(plot_lime(shown[row:row + 1], [results.lime.own_class[row]], names,
+                                                    labels[row:row + 1]))
+    if cams.layer is not None:
         for k, row in per_class:
-            maps = {method: values[row:row + 1] for method, values in cams["samples"].items()}
+            maps = {key: values[row:row + 1] for key, values in cams.maps.items()}
             figures[f"fig4_{k}"] = figure_png(plot_cams(shown[row:row + 1], maps, names, labels[row:row + 1]))
     return figures
 
@@ -121,11 +106,3 @@ def _write_jpeg(path: Path, png: bytes) -> Path:
     rgb.save(temp, "JPEG", quality=JPEG_QUALITY)
     temp.replace(path)
     return path
-
-
-def _seed(seed: int) -> None:
-    import keras
-    import tensorflow as tf
-
-    keras.utils.set_random_seed(seed)
-    tf.config.experimental.enable_op_determinism()

@@ -14,14 +14,18 @@ from pathlib import Path
 import jinja2
 import yaml
 
+from generator.explain.methods import METHODS
+
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 PAGES = ("index", "saliency", "filters", "lime", "gradcam", "trust", "data", "reproducibility")
 
 
 @lru_cache(maxsize=1)
 def load_glossary() -> dict:
-    """Class, region and term names per language (templates/glossary.yml)."""
-    return yaml.safe_load((TEMPLATES / "glossary.yml").read_text(encoding="utf-8"))
+    """Class, region and term names per language (templates/glossary.yml), and the method titles
+    (kept in Latin letters in every language) from the method registry."""
+    words = yaml.safe_load((TEMPLATES / "glossary.yml").read_text(encoding="utf-8"))
+    return {**words, "methods": {method.key: method.title for method in METHODS}}
 
 
 def languages_of(mkdocs_yml: Path) -> list[tuple[str, bool]]:

@@ -4,44 +4,71 @@ from __future__ import annotations
 
 import json
 import platform
+from collections.abc import Iterator
+from contextlib import contextmanager
 from importlib import metadata
 from pathlib import Path
 
-from generator.cache import StepCache
+from generator.cache import StepCache, digest
 from generator.config import Config
 from generator.context import Paths, Run
 from generator.errors import UserError
 from generator.output import Staging, build_site, publish_docs
 from generator.pages import languages_of, load_notes, page_filename, render_pages
 from generator.progress import Progress
+from generator.results import Results
 from generator.sections.cams import run_cams
 from generator.sections.dataset import run_dataset
 from generator.sections.evaluation import run_evaluation
 from generator.sections.filters import run_filters
 from generator.sections.findings import describe_all_flags
+from generator.sections.lime_explanations import run_lime
 from generator.sections.model import run_model
 from generator.sections.saliency import run_saliency
 from generator.sections.samples import run_samples
-from generator.sections.superpixels import run_lime
 from generator.sections.trust import run_trust
 
 BENCHMARK_RESULTS = Path("benchmarks") / "results.json"
 LIBRARIES = ("tensorflow-cpu", "tensorflow", "keras", "tf-keras-vis", "lime", "numpy", "matplotlib",
              "jinja2", "mkdocs", "mkdocs-material", "mkdocs-static-i18n")
+# Each section, in order, and the field of Results it writes; a section reads the ones before it.
+SECTIONS = (("data", run_dataset), ("model", run_model), ("evaluation", run_evaluation), ("samples", run_samples),
+            ("saliency", run_saliency), ("filters", run_filters), ("lime", run_lime), ("cams", run_cams),
+            ("trust", run_trust))
+
+
+@contextmanager
+def open_run(config: Config, paths: Paths, progress: Progress, unsafe_model: bool = False) -> Iterator[Run]:
+    """A run of `config`: seeded, with its step cache and a staging folder removed at the end."""
+    seed_everything(config.seed)
+    cache = StepCache(paths.root / config.cache)
+    run = Run(config, paths, cache, progress, Staging(cache.root / "staging"), unsafe_model)
+    try:
+        yield run
+    finally:
+        run.staging.discard()
+
+
+def compute_results(run: Run, through: str = SECTIONS[-1][0]) -> Results:
+    """Every section's result in order, up to and including section `through`."""
+    results = Results()
+    for name, section in SECTIONS:
+        results = results.with_result(name, section(run, results))
+        if name == through:
+            break
+    return results
 
 
 def generate(config: Config, paths: Paths, progress: Progress, with_site: bool,
              unsafe_model: bool = False) -> dict:
-    """Compute everything, render pages; with `with_site`, build the site too.
+    """Compute everything, render pages; with `with_site`, build the site too; return the facts.
 
     Nothing in docs/ or site/ changes unless every step succeeds.
     """
-    _seed_everything(config.seed)
-    cache = StepCache(paths.root / config.cache)
-    run = Run(config, paths, cache, progress, Staging(cache.root / "staging"), unsafe_model)
-    try:
-        facts = collect_facts(run)
-        about = _about_run(run)
+    with open_run(config, paths, progress, unsafe_model) as run:
+        results = compute_results(run)
+        facts = collect_facts(results, config)
+        about = _about_run(run, results)
         with progress.stage("render pages"):
             _stage_pages(run, facts, about, paths)
         if with_site:
@@ -49,32 +76,31 @@ def generate(config: Config, paths: Paths, progress: Progress, with_site: bool,
                 build_site(run.staging, paths.docs, paths.mkdocs_yml, paths.site)
         run.staging.write("run.json", json.dumps(_ledger(run, about), indent=2))
         counts = publish_docs(run.staging, paths.docs)
-    finally:
-        run.staging.discard()
     progress.say(f"docs/: {counts['written']} files written, {counts['unchanged']} unchanged, "
                  f"{counts['removed']} removed")
     return facts
 
 
-def collect_facts(run: Run) -> dict:
-    """Every section's facts, in page order; facts.json holds exactly this."""
-    config = run.config
-    facts = {"class_names": list(config.classes), "seed": config.seed}
-    facts["data"] = run_dataset(run)
-    facts["model"] = run_model(run)
-    evaluation = run_evaluation(run)
-    facts["evaluation"] = evaluation
-    facts["accuracy"] = evaluation["accuracy"]
-    facts["per_class_accuracy"] = evaluation["per_class_accuracy"]
-    facts["confusion_matrix"] = evaluation["matrix"]
-    facts["samples"] = run_samples(run)
-    facts["saliency"] = run_saliency(run)
-    facts["filters"] = run_filters(run)
-    facts["lime"] = run_lime(run)
-    facts["cams"] = run_cams(run)
-    facts["trust"] = run_trust(run)
-    facts["flags"] = describe_all_flags(facts)
-    return facts
+def collect_facts(results: Results, config: Config) -> dict:
+    """Every section's facts, in page order; facts.json holds exactly this (see facts.schema.json)."""
+    evaluation = results.evaluation.facts
+    return {
+        "class_names": list(config.classes),
+        "seed": config.seed,
+        "data": results.data.facts,
+        "model": results.model.facts,
+        "evaluation": evaluation,
+        "accuracy": evaluation["accuracy"],
+        "per_class_accuracy": evaluation["per_class_accuracy"],
+        "confusion_matrix": evaluation["matrix"],
+        "samples": results.samples.facts,
+        "saliency": results.saliency.facts,
+        "filters": results.filters.facts,
+        "lime": results.lime.facts,
+        "cams": results.cams.facts,
+        "trust": results.trust.facts,
+        "flags": describe_all_flags(results),
+    }
 
 
 def _stage_pages(run: Run, facts: dict, about: dict, paths: Paths) -> None:
@@ -91,9 +117,10 @@ def _ledger(run: Run, about: dict) -> dict:
     return {"stages": run.progress.ledger(), **about}
 
 
-def _about_run(run: Run) -> dict:
+def _about_run(run: Run, results: Results) -> dict:
     """The parts of run.json fixed once the facts are collected (the stages still grow)."""
-    return {"config": run.config.to_dict(), "environment": _environment(), "digests": _digests(run),
+    digests = {"data": digest(results.data.dataset)[:16], "model": results.model.model.model_id[:16]}
+    return {"config": run.config.to_dict(), "environment": _environment(), "digests": digests,
             "benchmarks": load_benchmark_summary(run.paths.root)}
 
 
@@ -103,22 +130,13 @@ def load_benchmark_summary(root: Path) -> dict | None:
     if not path.is_file():
         return None
     try:
-        results = json.loads(path.read_text(encoding="utf-8"))
-        return {"when": results["when"], "quick": bool(results["quick"]), "cpus": results["host"]["cpus"],
-                "load_average": results["host"]["load_average_start"][0],
+        written = json.loads(path.read_text(encoding="utf-8"))
+        return {"when": written["when"], "quick": bool(written["quick"]), "cpus": written["host"]["cpus"],
+                "load_average": written["host"]["load_average_start"][0],
                 "summary": [{key: row[key] for key in ("benchmark", "measure", "result", "compared_with",
-                                                        "ratio", "kind")} for row in results["summary"]]}
+                                                        "ratio", "kind")} for row in written["summary"]]}
     except (ValueError, KeyError, TypeError, IndexError):
         raise UserError(path, "not a results file of make bench", "run make bench again, or delete it") from None
-
-
-def _digests(run: Run) -> dict:
-    from generator.cache import digest
-
-    data = run.results.get("data")
-    model = run.results.get("model")
-    return {"data": digest(data)[:16] if data is not None else None,
-            "model": model.model_id[:16] if model is not None else None}
 
 
 def _environment() -> dict:
@@ -131,7 +149,8 @@ def _environment() -> dict:
     return versions
 
 
-def _seed_everything(seed: int) -> None:
+def seed_everything(seed: int) -> None:
+    """Seed Python, NumPy and TensorFlow, and make TensorFlow's ops deterministic."""
     import keras
     import tensorflow as tf
 

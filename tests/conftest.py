@@ -6,10 +6,12 @@ small synthetic set, trained once and then loaded from the step cache).
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -35,6 +37,20 @@ def make_project(folder: Path, cache: Path | None = None) -> Path:
         with (folder / "report.yml").open("a") as handle:
             handle.write(f"cache: {cache}\n")
     return folder / "report.yml"
+
+
+def read_facts(project: Path) -> dict:
+    """A built project's docs/facts.json, checked against the committed facts contract."""
+    import jsonschema
+
+    facts = json.loads((project / "docs" / "facts.json").read_text(encoding="utf-8"))
+    errors = sorted(jsonschema.Draft202012Validator(facts_schema()).iter_errors(facts), key=lambda e: list(e.path))
+    assert not errors, [f"{'.'.join(map(str, e.path))}: {e.message[:200]}" for e in errors[:5]]
+    return facts
+
+
+def facts_schema() -> dict:
+    return json.loads((REPO / "generator" / "facts.schema.json").read_text(encoding="utf-8"))
 
 
 def run_cli(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess:
@@ -70,21 +86,33 @@ def shortcut_project(tmp_path_factory, shared_cache) -> Path:
     return build_tiny(tmp_path_factory.mktemp("shortcut"), shared_cache, "data.synthetic.shortcut=Happy")
 
 
-@pytest.fixture(scope="session")
-def tiny_run(tiny_project, shared_cache):
-    """The tiny report's data and model, loaded in-process from the step cache."""
-    from generator.config import load_config
-    from generator.context import Paths, Run
-    from generator.output import Staging
-    from generator.cache import StepCache
-    from generator.progress import Progress
-    from generator.sections.dataset import run_dataset
-    from generator.sections.model import run_model
+@dataclass(frozen=True)
+class TinyRun:
+    config: object      # generator.config.Config
+    paths: object       # generator.context.Paths
+    results: object     # generator.results.Results, through the model
 
-    config = load_config(tiny_project / "report.yml", TINY_SETTINGS)
-    cache = StepCache(shared_cache)
-    run = Run(config, Paths(tiny_project), cache, Progress(quiet=True), Staging(cache.root / "staging"))
-    run_dataset(run)
-    run_model(run)
-    run.staging.discard()
-    return run
+
+@pytest.fixture(scope="session")
+def tiny_run(tiny_project) -> TinyRun:
+    """The tiny report's config, paths, data and model, loaded in-process from the step cache."""
+    from generator.config import load_config
+    from generator.context import Paths
+    from generator.pipeline import compute_results, open_run
+    from generator.progress import Progress
+
+    config, paths = load_config(tiny_project / "report.yml", TINY_SETTINGS), Paths(tiny_project)
+    try:
+        with open_run(config, paths, Progress(quiet=True)) as run:
+            return TinyRun(config, paths, compute_results(run, through="model"))
+    finally:
+        disable_op_determinism()
+
+
+def disable_op_determinism() -> None:
+    """A run enables TF op determinism process-wide; later tests in this process expect the default."""
+    try:
+        from tensorflow.python.framework.config import disable_op_determinism as disable
+    except ImportError:
+        return
+    disable()

@@ -83,12 +83,12 @@ def test_grad_cam_finds_the_parts_that_carry_happy_and_surprise(tiny_run):
     from generator.explain.cams import compute_cams
     from generator.explain.feature_maps import response_layers
 
-    data, model = tiny_run.results["data"], tiny_run.results["model"]
-    layer = response_layers(model.model, "conv3_1")[-1]
+    data, model = tiny_run.results.data.dataset, tiny_run.results.model.model
+    layer = response_layers(model.keras, "conv3_1")[-1]
     expected = {"Happy": {"mouth", "cheeks"}, "Surprise": {"mouth", "eyes", "brows"}}
     for name, regions in expected.items():
         pick = np.flatnonzero(data.test.labels == data.class_names.index(name))[:20]
-        maps = compute_cams(model.model, model.to_input(data.test.images[pick]), data.test.labels[pick], layer,
+        maps = compute_cams(model.keras, model.to_input(data.test.images[pick]), data.test.labels[pick], layer,
                             methods=("gradcam",))["gradcam"]
         shares = describe_attribution_mean(maps, data.test.regions[pick])
         assert shares.top_by_density in regions, (name, shares)

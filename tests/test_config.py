@@ -58,6 +58,8 @@ def test_unknown_key_in_an_override(tmp_path):
     ("data:\n  format: fer2013-csv\n", "data.path", "required"),
     ("samples:\n  Hapy: 3\n", "samples.Hapy", "Happy"),
     ("regions:\n  mouth: [0.5, 0.5, 0.2, 0.9]\n", "regions.mouth", "x0"),
+    ("regions:\n  lips: [0, 0, 1, 1]\n", "regions.lips", "known keys: forehead"),
+    ("regions:\n  outside: [0, 0, 1, 1]\n", "regions.outside", "unknown region"),
     ("seed: 1\nmodel:\n\tepochs: 3\n", "report.yml:3", "YAML"),
     ("trust:\n  sanity_threshold: 1.5\n", "trust.sanity_threshold", "outside (-1, 1]"),
     ("trust:\n  low_localisation: 0\n", "trust.low_localisation", "outside (0, 1]"),

@@ -33,8 +33,8 @@ def test_every_image_a_page_references_exists(tiny_project):
 
 def test_facts_agree_with_the_model_and_the_confusion_table(tiny_project, tiny_run):
     facts = json.loads((tiny_project / "docs" / "facts.json").read_text())
-    data, model = tiny_run.results["data"], tiny_run.results["model"]
-    predictions = model.model.predict(model.to_input(data.test.images), verbose=0).argmax(axis=1)
+    data, model = tiny_run.results.data.dataset, tiny_run.results.model.model
+    predictions = model.keras.predict(model.to_input(data.test.images), verbose=0).argmax(axis=1)
     k = len(facts["class_names"])
     matrix = np.zeros((k, k), int)
     np.add.at(matrix, (data.test.labels, predictions), 1)
@@ -42,7 +42,7 @@ def test_facts_agree_with_the_model_and_the_confusion_table(tiny_project, tiny_r
     assert facts["accuracy"] == round(np.trace(matrix) / matrix.sum(), 4)
     assert facts["data"]["evaluated_split"] == "test"
     assert facts["data"]["evaluated_size"] == len(data.test) == matrix.sum()
-    assert facts["model"]["parameters"] == model.model.count_params()
+    assert facts["model"]["parameters"] == model.keras.count_params()
     page = (tiny_project / "docs" / "lime.en.md").read_text()
     for i, name in enumerate(facts["class_names"]):
         row = re.search(rf"^\| {name} \| (\d+) \| ([\d.]+)% \|$", page, re.M)

@@ -74,7 +74,7 @@ def test_nothing_is_trained_or_recomputed_when_the_report_was_built(exported):
     _, _, ledger = exported
     stages = {record["name"]: record for record in ledger}
     assert "train model" in stages and "export figures" in stages
-    for name, record in stages.items():
+    for record in stages.values():
         assert record["model_images"] == 0 and record["cache_misses"] == 0, record
 
 
@@ -90,7 +90,7 @@ def test_course_csv_and_model_file_replace_the_configured_data_and_model(tiny_ru
 @pytest.mark.slow
 def test_course_csv_with_a_model_file_exports_without_training(tiny_run, tmp_path):
     """The hw4.sh entry point: a `label,feature` train.csv and the student's model file."""
-    data = tiny_run.results["data"]
+    data = tiny_run.results.data.dataset
     images = np.concatenate([data.train.images, data.validation.images, data.test.images])
     labels = np.concatenate([data.train.labels, data.validation.labels, data.test.labels])
     csv = tmp_path / "train.csv"
@@ -98,7 +98,7 @@ def test_course_csv_with_a_model_file_exports_without_training(tiny_run, tmp_pat
     csv.write_text("label,feature\n" + "".join(f"{label},{' '.join(map(str, row))}\n"
                                                for label, row in zip(labels, pixels)))
     model_file = tmp_path / "model.keras"
-    tiny_run.results["model"].model.save(model_file)
+    tiny_run.results.model.model.keras.save(model_file)
     config = dataclasses.replace(load_config(tiny_run.paths.root / "report.yml", QUICK),
                                  cache=str(tmp_path / "cache"))
     progress = Progress(quiet=True)

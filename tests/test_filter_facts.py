@@ -8,8 +8,13 @@ import warnings
 import numpy as np
 import pytest
 
-from generator.analysis.filter_facts import (describe_feature_response, describe_filter_groups,
-                                             describe_filter_pattern, frequency_band, orientation_class)
+from generator.analysis.filter_facts import (
+    describe_feature_response,
+    describe_filter_groups,
+    describe_filter_pattern,
+    frequency_band,
+    orientation_class,
+)
 from generator.analysis.regions import template_region_map
 from generator.vocabulary import REGIONS
 

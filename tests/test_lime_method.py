@@ -10,9 +10,8 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 from generator.errors import UserError  # noqa: E402
-from generator.explain.lime_method import (LimeResult, batch_classifier, compute_lime,  # noqa: E402
-                                           segment_image)
-from generator.figures.superpixels import lime_overlay, plot_lime  # noqa: E402
+from generator.explain.lime_method import LimeResult, batch_classifier, compute_lime, segment_image  # noqa: E402
+from generator.figures.lime_overlay import lime_overlay, plot_lime  # noqa: E402
 from tests.left_half import SIZE, left_half_images, left_half_model  # noqa: E402
 
 FER = Path(__file__).resolve().parents[2] / "shared/data/fer2013"

@@ -13,8 +13,13 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from generator.data import split_by_fractions
-from generator.data.fer2013 import (_parse_pixels_fast, describe_dataset_quirks, describe_quirks,
-                                    load_fer2013_csv, load_ntu_csv)
+from generator.data.fer2013 import (
+    _parse_pixels_fast,
+    describe_dataset_quirks,
+    describe_quirks,
+    load_fer2013_csv,
+    load_ntu_csv,
+)
 from generator.data.image_folder import load_image_folder
 from generator.vocabulary import FER2013_CLASSES
 

@@ -12,10 +12,9 @@ import pytest
 
 from generator.errors import UserError
 from generator.explain.common import conv_layer_names
-from generator.model_loading import (
-    LoadedModel, adapt_images, clean_keras2_config, describe_unsafe_content, load_user_model,
-    scale_images,
-)
+from generator.model.inputs import adapt_images, scale_images
+from generator.model.keras2 import clean_keras2_config
+from generator.model.loading import LoadedModel, describe_unsafe_content, load_user_model
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 LAMBDA_WHAT = "the model contains a Lambda layer, which runs arbitrary code when loaded"
@@ -79,7 +78,7 @@ def test_fixture_loads_with_expected_kind_notes_and_predictions(name):
     shape, kind, notes, _ = CASES[name]
     result = loaded(name)
     assert (result.input_shape, result.output_kind, result.notes) == (shape, kind, notes)
-    assert result.has_conv
+    assert conv_layer_names(result.model)
     model = result.model
     assert not any(hasattr(layer, "layers") for layer in model.layers)  # flat: no model inside
     assert model.output_names == [model.layers[-1].name]
@@ -268,7 +267,7 @@ def test_models_without_conv_or_with_sigmoid_output(tmp_path):
     dense_path, sigmoid_path = tmp_path / "dense.keras", tmp_path / "sigmoid.keras"
     keras.Model(inputs, keras.layers.Dense(3, activation="softmax")(flat)).save(dense_path)
     keras.Model(inputs, keras.layers.Dense(3, activation="sigmoid")(flat)).save(sigmoid_path)
-    assert load_user_model(dense_path, 3).has_conv is False
+    assert conv_layer_names(load_user_model(dense_path, 3).model) == []
     with pytest.raises(UserError, match="uses the sigmoid activation"):
         load_user_model(sigmoid_path, 3)
 

@@ -1,10 +1,8 @@
 """Real inputs end to end: FER2013 in the Kaggle CSV, and a user's own Keras 2 model file."""
 
-import json
-
 import pytest
 
-from tests.conftest import REPO, SHARED_FER, make_project, run_cli
+from tests.conftest import REPO, SHARED_FER, make_project, read_facts, run_cli
 
 pytestmark = pytest.mark.slow
 
@@ -26,7 +24,7 @@ def test_a_report_builds_on_real_fer2013_faces(tmp_path, shared_cache):
     result = build(config, "data.format=fer2013-csv", f"data.path={SHARED_FER / 'fer2013-mini.csv'}",
                    "model.epochs=3", "methods.lime.num_samples=300", "methods.filters.steps=30")
     assert result.returncode == 0, result.stderr
-    facts = json.loads((config.parent / "docs" / "facts.json").read_text())
+    facts = read_facts(config.parent)
     assert facts["data"]["source"] == "fer2013-csv"
     assert facts["data"]["evaluated_label"] == "PrivateTest"
     assert facts["data"]["evaluated_size"] == 210
@@ -42,7 +40,7 @@ def test_a_keras2_mini_xception_file_gets_every_figure(tmp_path, shared_cache):
     result = build(config, "data.synthetic.per_class=20", f"model.path={model_file}",
                    "methods.lime.num_samples=200", "methods.filters.steps=20")
     assert result.returncode == 0, result.stderr
-    facts = json.loads((config.parent / "docs" / "facts.json").read_text())
+    facts = read_facts(config.parent)
     assert facts["model"]["source"] == "file"
     assert facts["model"]["input_shape"] == [64, 64, 1]
     assert "resized" in facts["model"]["adaptations"]

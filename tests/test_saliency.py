@@ -149,7 +149,7 @@ def test_saliency_figure_shows_the_normalised_maps_per_row():
     faces = rng.uniform(0, 1, (3, 6, 6, 1)).astype(np.float32)
     saliency = rng.uniform(0, 5, (3, 6, 6)).astype(np.float32)
     smooth = rng.uniform(0, 2, (3, 6, 6)).astype(np.float32)
-    fig = plot_saliency(faces, saliency, smooth, ("A", "B", "C"), np.array([2, 0, 1]))
+    fig = plot_saliency(faces, {"saliency": saliency, "smoothgrad": smooth}, ("A", "B", "C"), np.array([2, 0, 1]))
     panels = [ax for ax in fig.axes if ax.images and ax.get_label() != "<colorbar>"]
     assert len(panels) == 12
     np.testing.assert_allclose(panels[0].images[0].get_array(), faces[0, ..., 0])
@@ -157,3 +157,4 @@ def test_saliency_figure_shows_the_normalised_maps_per_row():
     np.testing.assert_allclose(panels[11].images[0].get_array(), normalise_maps(smooth)[2])
     assert [panels[4 * i].get_ylabel() for i in range(3)] == ["C", "A", "B"]
     assert any(ax.get_label() == "<colorbar>" for ax in fig.axes)
+    assert [panels[i].get_title() for i in range(4)] == ["Image", "Saliency", "Overlay", "SmoothGrad"]

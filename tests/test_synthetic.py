@@ -9,8 +9,15 @@ import numpy as np
 import pytest
 from scipy.ndimage import binary_dilation
 
-from generator.data.synthetic import (EVIDENCE_REGIONS, SHORTCUT_BOX, make_synthetic_faces, render_faces,
-                                      render_part_ink, render_region_masks, sample_face_params)
+from generator.data.synthetic import (
+    EVIDENCE_REGIONS,
+    SHORTCUT_BOX,
+    make_synthetic_faces,
+    render_faces,
+    render_part_ink,
+    render_region_masks,
+    sample_face_params,
+)
 from generator.vocabulary import FER2013_CLASSES, OUTSIDE, REGIONS
 
 NEUTRAL = FER2013_CLASSES.index("Neutral")

@@ -9,14 +9,27 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-from generator.analysis.trust import (compute_agreement, compute_deletion_insertion,  # noqa: E402
-                                      compute_localisation, compute_randomisation_check, judged,
-                                      localisation_lift, low_localisation_flags, rank_correlation,
-                                      randomisation_stages)
+from generator.analysis.trust import (  # noqa: E402
+    compute_agreement,
+    compute_deletion_insertion,
+    compute_localisation,
+    compute_randomisation_check,
+    judged,
+    localisation_lift,
+    low_localisation_flags,
+    merged,
+    randomisation_stages,
+    rank_correlation,
+)
 from generator.analysis.trust.deletion import baseline_images, pixel_ranks, step_images  # noqa: E402
+from generator.config import AGREEMENT_THRESHOLD, RANDOMISATION_THRESHOLD  # noqa: E402
 from generator.explain.saliency import compute_saliency  # noqa: E402
-from generator.figures.trust import (plot_agreement, plot_deletion_insertion,  # noqa: E402
-                                     plot_randomisation_correlations, plot_randomisation_maps)
+from generator.figures.trust import (  # noqa: E402
+    plot_agreement,
+    plot_deletion_insertion,
+    plot_randomisation_correlations,
+    plot_randomisation_maps,
+)
 
 SIZE = 16
 MARGIN = 0.1
@@ -178,7 +191,8 @@ def test_randomisation_changes_exactly_the_listed_layers_and_not_the_original(tr
         seen.append({layer.name: [w.copy() for w in layer.get_weights()] for layer in copy.layers if layer.weights})
         return batch[..., 0]
 
-    result = compute_randomisation_check(model, images, labels, {"record": record}, layers=["out", "conv"])
+    result = compute_randomisation_check(model, images, labels, {"record": record}, RANDOMISATION_THRESHOLD,
+                                         layers=["out", "conv"])
     assert result.stages == (("out",), ("conv",)) and len(seen) == 3
     original = {layer.name: layer.get_weights() for layer in model.layers}
     changed = [{name for name, weights in stage.items()
@@ -190,7 +204,7 @@ def test_randomisation_changes_exactly_the_listed_layers_and_not_the_original(tr
     again = []
     compute_randomisation_check(model, images, labels,
                                 {"record": lambda c, b, t: again.append(c.get_weights()) or b[..., 0]},
-                                layers=["out", "conv"])
+                                RANDOMISATION_THRESHOLD, layers=["out", "conv"])
     for a, b in zip(again[-1], [w for name in seen[-1] for w in seen[-1][name]]):
         np.testing.assert_array_equal(a, b)
 
@@ -198,7 +212,7 @@ def test_randomisation_changes_exactly_the_listed_layers_and_not_the_original(tr
 def test_gradients_change_with_the_model_but_the_image_does_not(trained):
     model, images, labels = trained
     explain = {"saliency": compute_saliency, "image": lambda m, batch, targets: batch[..., 0]}
-    result = compute_randomisation_check(model, images, labels, explain, seed=3)
+    result = compute_randomisation_check(model, images, labels, explain, RANDOMISATION_THRESHOLD, seed=3)
     assert result.stage_names == ("out", "hidden", "conv")
     np.testing.assert_allclose(result.correlations["image"], 1.0, atol=1e-6)
     assert result.passed == {"saliency": True, "image": False}
@@ -212,25 +226,35 @@ def test_gradients_change_with_the_model_but_the_image_does_not(trained):
 
 
 def test_stages_group_normalisation_with_its_kernel_layer(trained):
-    from generator.model import build_model
+    from generator.model.architectures import build_model
 
     assert randomisation_stages(trained[0]) == [("out",), ("hidden",), ("conv",)]
     assert randomisation_stages(build_model("small", (48, 48, 1), 7)) == [
         ("predictions",), ("dense",), ("conv3_1", "bn3_1"), ("conv2_1", "bn2_1"), ("conv1_1", "bn1_1")]
 
 
-def test_grouped_explainers_and_given_originals(trained):
+def test_given_originals_and_checks_of_method_groups_merge_into_one(trained):
     model, images, labels = trained
-    both = {("saliency", "image"): lambda m, b, t: {"saliency": compute_saliency(m, b, t), "image": b[..., 0]}}
-    grouped = compute_randomisation_check(model, images, labels, both, seed=3)
-    assert grouped.explain_calls == 4 and set(grouped.correlations) == {"saliency", "image"}
-    given = compute_randomisation_check(model, images, labels, both, seed=3, original_maps={
-        "saliency": compute_saliency(model, images, labels), "image": images[..., 0]})
-    assert given.explain_calls == 3
-    for method in ("saliency", "image"):
-        np.testing.assert_allclose(given.correlations[method], grouped.correlations[method], atol=1e-5)
-    np.testing.assert_allclose(grouped.correlations["image"], 1.0, atol=1e-6)
-    assert grouped.mean_correlations["saliency"][-1] < 0.4
+    explain = {"saliency": compute_saliency, "image": lambda m, b, t: b[..., 0]}
+    both = compute_randomisation_check(model, images, labels, explain, RANDOMISATION_THRESHOLD, seed=3)
+    assert both.explain_calls == 2 * 4 and set(both.correlations) == {"saliency", "image"}
+    given = compute_randomisation_check(model, images, labels, explain, RANDOMISATION_THRESHOLD, seed=3,
+                                        original_maps={"saliency": compute_saliency(model, images, labels)})
+    assert given.explain_calls == 2 * 4 - 1
+    # Each method checked alone draws the same weights, so the merged checks equal the joint one.
+    alone = [compute_randomisation_check(model, images, labels, {key: explain[key]}, RANDOMISATION_THRESHOLD,
+                                         seed=3) for key in explain]
+    joined = merged(*alone)
+    for method in explain:
+        np.testing.assert_allclose(given.correlations[method], both.correlations[method], atol=1e-5)
+        np.testing.assert_allclose(joined.correlations[method], both.correlations[method], atol=1e-5)
+        np.testing.assert_array_equal(joined.example_maps[method], both.example_maps[method])
+    assert joined.passed == both.passed and joined.explain_calls == both.explain_calls
+    np.testing.assert_allclose(both.correlations["image"], 1.0, atol=1e-6)
+    assert both.mean_correlations["saliency"][-1] < 0.4
+    with pytest.raises(ValueError, match="same stages"):
+        merged(both, compute_randomisation_check(model, images, labels, explain, RANDOMISATION_THRESHOLD,
+                                                 layers=["out"]))
 
 
 def test_a_stage_randomises_its_layers_together(trained):
@@ -238,7 +262,7 @@ def test_a_stage_randomises_its_layers_together(trained):
     seen = []
     compute_randomisation_check(model, images[:2], labels[:2],
                                 {"record": lambda c, b, t: seen.append(c.get_weights()) or b[..., 0]},
-                                layers=[("out", "conv")])
+                                RANDOMISATION_THRESHOLD, layers=[("out", "conv")])
     names = [layer.name for layer in model.layers for _ in layer.get_weights()]
     changed = {name for name, a, b in zip(names, seen[-1], model.get_weights()) if not np.array_equal(a, b)}
     assert changed == {"out", "conv"}
@@ -246,7 +270,8 @@ def test_a_stage_randomises_its_layers_together(trained):
 
 def test_a_verdict_follows_the_threshold_alone(trained):
     model, images, labels = trained
-    result = compute_randomisation_check(model, images, labels, {"saliency": compute_saliency}, seed=0)
+    result = compute_randomisation_check(model, images, labels, {"saliency": compute_saliency},
+                                         RANDOMISATION_THRESHOLD, seed=0)
     final = float(result.mean_correlations["saliency"][-1])
     assert judged(result, final + 0.01).passed == {"saliency": True}
     strict = judged(result, final - 0.01)
@@ -257,7 +282,7 @@ def test_a_verdict_follows_the_threshold_alone(trained):
 def test_unknown_layer_is_refused(trained):
     model, images, labels = trained
     with pytest.raises(ValueError, match="nope"):
-        compute_randomisation_check(model, images, labels, {}, layers=["nope"])
+        compute_randomisation_check(model, images, labels, {}, RANDOMISATION_THRESHOLD, layers=["nope"])
 
 
 # --- localisation ------------------------------------------------------------------------------
@@ -327,7 +352,8 @@ def test_agreement_with_itself_and_with_a_reversed_map():
     labels = np.array([0, 0, 0, 1, 1, 1])
     flipped = base.copy()
     flipped[3:] = -base[3:]                       # agrees on class 0, reversed on class 1
-    result = compute_agreement({"a": base, "same": base.copy(), "flip": flipped}, labels, ["x", "y", "z"])
+    result = compute_agreement({"a": base, "same": base.copy(), "flip": flipped}, labels, ["x", "y", "z"],
+                               AGREEMENT_THRESHOLD)
     assert result.methods == ("a", "same", "flip")
     np.testing.assert_allclose(np.diag(result.matrix), 1.0)
     assert result.matrix[0, 1] == pytest.approx(1.0)
@@ -344,14 +370,14 @@ def test_blank_maps_agree_with_nothing():
     base = np.random.default_rng(2).random((4, 5, 5))
     blanked = base.copy()
     blanked[0] = 0.0
-    result = compute_agreement({"a": base, "b": blanked}, np.zeros(4, int), ["x"])
+    result = compute_agreement({"a": base, "b": blanked}, np.zeros(4, int), ["x"], AGREEMENT_THRESHOLD)
     np.testing.assert_array_equal(result.blank, [0, 1])
     np.testing.assert_allclose(result.matrix, [[1.0, 0.75], [0.75, 0.75]])
 
 
 def test_reversed_map_is_negative():
     base = np.random.default_rng(1).random((4, 6, 6))
-    result = compute_agreement({"a": base, "reversed": -base}, np.zeros(4, int), ["x"])
+    result = compute_agreement({"a": base, "reversed": -base}, np.zeros(4, int), ["x"], AGREEMENT_THRESHOLD)
     assert result.matrix[0, 1] == pytest.approx(-1.0)
     assert result.mean_agreement < 0 and result.disagreeing == ("x",)
 
@@ -370,7 +396,8 @@ def test_figures(evidence, trained):
 
     model, images, labels_ = trained
     result = compute_randomisation_check(model, images[:2], labels_[:2],
-                                         {"saliency": compute_saliency, "image": lambda m, b, t: b[..., 0]})
+                                         {"saliency": compute_saliency, "image": lambda m, b, t: b[..., 0]},
+                                         RANDOMISATION_THRESHOLD)
     fig = plot_randomisation_maps(images[0], result.example_maps, result.stage_names)
     assert len(fig.axes) == 2 * (2 + 3)
     fig = plot_randomisation_correlations(result.stage_names, result.mean_correlations, result.threshold)

@@ -45,8 +45,8 @@ def _steps(job: dict, uses: str) -> list[dict]:
 def _check_jsonschema(path: Path, monkeypatch) -> tuple[int, str]:
     """check-jsonschema with its vendored GitHub workflow schema, in-process, with sockets refused."""
     pytest.importorskip("check_jsonschema", reason="check-jsonschema is not installed (a test extra)")
-    from click.testing import CliRunner
     from check_jsonschema.cli.main_command import main
+    from click.testing import CliRunner
 
     def refuse(*args, **kwargs):
         raise AssertionError(f"network access attempted: {args}")

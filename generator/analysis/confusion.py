@@ -30,9 +30,9 @@ def describe_confusion(labels: np.ndarray, predictions: np.ndarray, class_names,
     pairs = [{"true": class_names[i], "predicted": class_names[j], "count": n,
               "share": round(n / int(support[i]), 4)} for n, i, j in off[:top]]
     accuracy = float(np.trace(matrix) / max(matrix.sum(), 1))
-    present = [name for name in class_names if recall[name] is not None]
-    best = max(present, key=lambda name: recall[name], default=None)
-    worst = min(present, key=lambda name: recall[name], default=None)
+    present = {name: value for name, value in recall.items() if value is not None}
+    best = max(present, key=lambda name: present[name], default=None)
+    worst = min(present, key=lambda name: present[name], default=None)
     return ConfusionFacts(matrix.tolist(), round(accuracy, 4), recall,
                           {name: int(support[i]) for i, name in enumerate(class_names)}, pairs, best, worst)
 

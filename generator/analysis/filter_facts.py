@@ -98,7 +98,8 @@ def _kept_bins(h: int, w: int) -> np.ndarray:
 
 def _frequencies(h: int, w: int) -> tuple[np.ndarray, np.ndarray]:
     """Cycles per pixel down the rows (fy) and across the columns (fx) of each rfft2 bin."""
-    return np.broadcast_arrays(np.fft.fftfreq(h)[:, None], np.fft.rfftfreq(w)[None, :])
+    fy, fx = np.broadcast_arrays(np.fft.fftfreq(h)[:, None], np.fft.rfftfreq(w)[None, :])
+    return fy, fx
 
 
 @cache

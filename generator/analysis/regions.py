@@ -6,11 +6,13 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from generator.analysis.trust.localisation import compute_localisation
-from generator.errors import UserError
 from generator.vocabulary import OUTSIDE, REGIONS
 
 FACE_REGIONS = REGIONS[:OUTSIDE]
+# A region leads the next "clearly" by at least this difference of mean shares, "slightly" by
+# at least SLIGHT_MARGIN; below it the two hold about even shares.
+CLEAR_MARGIN = 0.15
+SLIGHT_MARGIN = 0.05
 
 
 def _on48(x0: int, y0: int, x1: int, y1: int) -> tuple[float, float, float, float]:
@@ -34,16 +36,14 @@ DEFAULT_TEMPLATE: dict[str, tuple[float, float, float, float]] = {
 }
 
 
-def template_region_map(size=(48, 48), boxes: dict | None = None) -> np.ndarray:
+def template_region_map(size: int | tuple[int, int] = (48, 48), boxes: dict | None = None) -> np.ndarray:
     """(H, W) uint8 region indices (vocabulary.REGIONS) of the face template at `size` (H, W) or H.
 
-    `boxes` (the config key `regions`) replaces the default box of each region it names;
-    the other regions keep theirs. See DEFAULT_TEMPLATE for the box convention.
+    `boxes` (the config key `regions`, checked there) replaces the default box of each region
+    it names; the other regions keep theirs. See DEFAULT_TEMPLATE for the box convention.
     """
-    height, width = (size, size) if np.isscalar(size) else size
-    template = dict(DEFAULT_TEMPLATE)
-    for name, box in (boxes or {}).items():
-        template[name] = _checked_box(name, box)
+    height, width = (int(size), int(size)) if isinstance(size, (int, np.integer)) else (int(size[0]), int(size[1]))
+    template = {**DEFAULT_TEMPLATE, **{name: tuple(box) for name, box in (boxes or {}).items()}}
     ys = (np.arange(height) + 0.5) / height
     xs = (np.arange(width) + 0.5) / width
     out = np.full((height, width), OUTSIDE, dtype=np.uint8)
@@ -59,17 +59,6 @@ def template_region_map(size=(48, 48), boxes: dict | None = None) -> np.ndarray:
 
 def _area(box) -> float:
     return (box[2] - box[0]) * (box[3] - box[1])
-
-
-def _checked_box(name: str, box) -> tuple[float, ...]:
-    if name not in FACE_REGIONS:
-        raise UserError(f"regions.{name}", "unknown region", "known regions: " + ", ".join(FACE_REGIONS))
-    values = tuple(float(v) for v in box)
-    if len(values) != 4 or not all(0 <= v <= 1 for v in values) or values[0] >= values[2] \
-            or values[1] >= values[3]:
-        raise UserError(f"regions.{name}", "expected [x0, y0, x1, y1] as fractions of the image",
-                        "for example [0.25, 0.7, 0.75, 0.9]")
-    return values
 
 
 # --- attribution shares -----------------------------------------------------------------------
@@ -118,6 +107,41 @@ def describe_attribution_mean(maps, region_maps, top_k: int = 3) -> RegionShares
     """
     mass, pixels = _region_sums(maps, region_maps)
     return _shares(mass, pixels, top_k)
+
+
+def summarise_classes(by_class: dict) -> dict:
+    """Over the classes' region facts ({class: RegionShares.as_dict()}): the mean share and
+    density of each region, the regions ranked by share, and how clearly the first leads.
+
+    `margin` is the first region's mean share minus the second's; `reliance` puts it in
+    words: "clear" (at least CLEAR_MARGIN), "slight" (at least SLIGHT_MARGIN) or "even".
+    `classes_by_top` counts the classes whose top region each region is.
+    """
+    described = [facts for facts in by_class.values() if facts["top"] is not None]
+    if not described:
+        return {"shares": {}, "density": {}, "ranking": [], "top": None, "margin": 0.0, "reliance": None,
+                "top_by_density": None, "classes_by_top": {}}
+    shares = {r: round(float(np.mean([f["shares"][r] for f in described])), 4) for r in REGIONS}
+    density = {r: _mean_of_known([f["density"][r] for f in described]) for r in REGIONS}
+    ranking = sorted((r for r in REGIONS if shares[r] > 0), key=lambda r: (-shares[r], REGIONS.index(r)))
+    known = {r: value for r, value in density.items() if value}
+    dense = sorted(known, key=lambda r: (-known[r], REGIONS.index(r)))
+    tops = [f["top"] for f in described]
+    second = shares[ranking[1]] if len(ranking) > 1 else 0.0
+    margin = round(shares[ranking[0]] - second, 4)
+    return {"shares": shares, "density": density, "ranking": ranking[:3], "top": ranking[0],
+            "margin": margin, "reliance": reliance(margin), "top_by_density": dense[0] if dense else None,
+            "classes_by_top": {r: tops.count(r) for r in REGIONS if r in tops}}
+
+
+def reliance(margin: float) -> str:
+    """How clearly one region leads the next by `margin` (a difference of mean shares)."""
+    return "clear" if margin >= CLEAR_MARGIN else "slight" if margin >= SLIGHT_MARGIN else "even"
+
+
+def _mean_of_known(values) -> float | None:
+    present = [v for v in values if v is not None]
+    return round(float(np.mean(present)), 4) if present else None
 
 
 def _region_sums(maps, region_maps) -> tuple[np.ndarray, np.ndarray]:
@@ -212,58 +236,3 @@ def _segment_group(ids: list[int], weights: np.ndarray, counts: np.ndarray) -> d
         "shares": {name: round(float(s), 4) for name, s in zip(REGIONS, share)},
         "top": ranking[0] if ranking else None,
     }
-
-
-# --- localisation -------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Localisation:
-    """How well maps point into masks (the parts that carry the class, or any region): the
-    facts of trust.compute_localisation, with None where a value is undefined.
-
-    Per image: `inside_share` (share of positive mass inside the mask; None without positive
-    mass), `mask_area` (the mask's share of the pixels: the inside share a map spread evenly
-    would get), `pointing` (pointing game: 1.0 when the map's maximum lies in the mask, 0.0
-    when not, the share inside for tied maxima; None without positive mass or with an empty
-    mask). `mean_inside_share`, `mean_mask_area` and `pointing_game` average the images where
-    the value is defined (None if there are none).
-    """
-
-    inside_share: list[float | None]
-    mask_area: list[float]
-    pointing: list[float | None]
-    mean_inside_share: float | None
-    mean_mask_area: float | None
-    pointing_game: float | None
-
-    def as_dict(self) -> dict:
-        return asdict(self)
-
-
-def describe_localisation(maps, masks) -> Localisation:
-    """Share of positive attribution inside each boolean mask, and the pointing game.
-
-    `maps` (N, H, W) attribution; `masks` (N, H, W) bool, or one (H, W) mask for every image.
-    """
-    maps = _as_stack(maps, "maps")
-    result = compute_localisation(maps, masks)
-    has_mass = np.maximum(maps, 0).sum(axis=(1, 2)) > 0
-    shares = [float(s) if m else None for s, m in zip(result.mass_share, has_mass)]
-    pointing = [float(p) if m and a > 0 else None
-                for p, m, a in zip(result.pointing, has_mass, result.area_share)]
-    return Localisation(
-        inside_share=[_round(s) for s in shares],
-        mask_area=[round(float(a), 4) for a in result.area_share],
-        pointing=[_round(p) for p in pointing],
-        mean_inside_share=_mean([s for s in shares if s is not None]),
-        mean_mask_area=_mean(list(result.area_share)),
-        pointing_game=_mean([p for p in pointing if p is not None]),
-    )
-
-
-def _round(value: float | None) -> float | None:
-    return None if value is None else round(value, 4)
-
-
-def _mean(values: list[float]) -> float | None:
-    return round(float(np.mean(values)), 4) if values else None

@@ -64,6 +64,9 @@ def _by_row(data: Dataset, name: str, row: int) -> Split:
 
 
 def _concatenate(parts: list[Split]) -> Split:
-    join = lambda field: None if getattr(parts[0], field) is None else np.concatenate(  # noqa: E731
-        [getattr(p, field) for p in parts])
-    return Split(join("images"), join("labels"), join("rows"), join("regions"), join("evidence"))
+    def optional(arrays: list) -> np.ndarray | None:
+        return None if arrays[0] is None else np.concatenate(arrays)
+
+    return Split(np.concatenate([p.images for p in parts]), np.concatenate([p.labels for p in parts]),
+                 np.concatenate([p.rows for p in parts]), optional([p.regions for p in parts]),
+                 optional([p.evidence for p in parts]))

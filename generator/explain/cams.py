@@ -9,17 +9,19 @@ Jiang et al., LayerCAM, IEEE TIP 2021, https://doi.org/10.1109/TIP.2021.3089943
 from __future__ import annotations
 
 import warnings
+import weakref
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 
 from generator import usage
-from generator.errors import UserError
-from generator.explain.common import rescale_each
+from generator.explain.common import linear_clone, rescale_each
 
 METHODS = ("gradcam", "gradcam++", "scorecam", "layercam")
 MASKED_BUDGET = 2_500_000  # Score-CAM: masked input values per compiled model call
 EPSILON = 1e-7             # keras.backend.epsilon(), as tf-keras-vis scales the masks
+_EXPLAINERS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()   # linear clone -> {(method, layer): explainer}
 
 
 @dataclass(frozen=True)
@@ -31,25 +33,28 @@ class ClassMeanCams:
     counts: tuple
 
 
-def compute_cams(model, images: np.ndarray, targets, layer_name: str, methods=METHODS,
-                 batch_size: int = 64) -> dict[str, np.ndarray]:
-    """Maps (N, H, W) per method for images (N, H, W, C) in model scale and their target classes.
+def compute_cam(model, images: np.ndarray, targets, layer_name: str, method: str,
+                batch_size: int = 64) -> np.ndarray:
+    """Maps (N, H, W) of one CAM `method` for images (N, H, W, C) in model scale and their targets.
 
-    The model is cloned once with its output activation made linear (the caller's
-    model is untouched). Each map is taken at `layer_name`, upsampled bilinearly to
-    the input size and min-max scaled to [0, 1] per image; a map with zero range or
-    non-finite values becomes zeros. Images go `batch_size` at a time, one call per
-    method per batch (Score-CAM splits a batch further, see ScoreCam).
+    The map is taken at `layer_name` of the model's linear-output clone (the caller's
+    model is untouched), upsampled bilinearly to the input size and min-max scaled to
+    [0, 1] per image; a map with zero range or non-finite values becomes zeros. Images
+    go `batch_size` at a time, one call per batch (Score-CAM splits a batch further,
+    see ScoreCam).
     """
     images = np.asarray(images, dtype=np.float32)
     targets = np.broadcast_to(np.asarray(targets, dtype=np.int64), (len(images),))
-    explainers = _explainers(model, methods, layer_name)
-    maps = {}
-    for method, explain in explainers.items():
-        chunks = [explain(images[i:i + batch_size], targets[i:i + batch_size])
-                  for i in range(0, len(images), batch_size)]
-        maps[method] = _to_input_size(np.concatenate(chunks), images.shape[1:3])
-    return maps
+    explain = _explainer(model, method, layer_name)
+    chunks = [explain(images[i:i + batch_size], targets[i:i + batch_size])
+              for i in range(0, len(images), batch_size)]
+    return _to_input_size(np.concatenate(chunks), images.shape[1:3])
+
+
+def compute_cams(model, images: np.ndarray, targets, layer_name: str, methods=METHODS,
+                 batch_size: int = 64) -> dict[str, np.ndarray]:
+    """`compute_cam` of each of `methods`: method -> maps (N, H, W)."""
+    return {method: compute_cam(model, images, targets, layer_name, method, batch_size) for method in methods}
 
 
 class ScoreCam:
@@ -115,24 +120,24 @@ def compute_class_mean_cams(model, images: np.ndarray, labels, predictions, laye
     return ClassMeanCams(means, tuple(len(p) for p in picks))
 
 
-def _explainers(model, methods, layer_name: str) -> dict:
-    """Method -> callable(images, targets) -> raw maps, all sharing one linear-output clone of the model."""
-    from functools import partial
-
+def _explainer(model, method: str, layer_name: str):
+    """callable(images, targets) -> raw maps of `method` at `layer_name`, made once per model
+    (its compiled functions are reused), on the model's linear clone."""
     from tf_keras_vis.gradcam import Gradcam
     from tf_keras_vis.gradcam_plus_plus import GradcamPlusPlus
     from tf_keras_vis.layercam import Layercam
-    from tf_keras_vis.utils.model_modifiers import ReplaceToLinear
 
-    kinds = {"gradcam": Gradcam, "gradcam++": GradcamPlusPlus, "layercam": Layercam}
-    unknown = [m for m in methods if m not in METHODS]
-    if unknown:
-        raise UserError("cams.methods", f"unknown method {unknown[0]!r}",
-                        f"choose from: {', '.join(METHODS)}")
-    linear = Gradcam(model, model_modifier=ReplaceToLinear(), clone=True).model
-    return {m: ScoreCam(linear, layer_name) if m == "scorecam"
-            else partial(_gradient_cam, kinds[m](linear, model_modifier=None, clone=False), layer_name)
-            for m in methods}
+    if method not in METHODS:
+        raise ValueError(f"unknown CAM method {method!r}; choose from: {', '.join(METHODS)}")
+    linear = linear_clone(model)
+    made = _EXPLAINERS.setdefault(linear, {})
+    key = (method, layer_name)
+    if key not in made:
+        kinds = {"gradcam": Gradcam, "gradcam++": GradcamPlusPlus, "layercam": Layercam}
+        made[key] = (ScoreCam(linear, layer_name) if method == "scorecam"
+                     else partial(_gradient_cam, kinds[method](linear, model_modifier=None, clone=False),
+                                  layer_name))
+    return made[key]
 
 
 def _gradient_cam(visualiser, layer_name, images, targets) -> np.ndarray:

@@ -89,6 +89,13 @@ def compute_lime(model, images: np.ndarray, targets, num_samples: int = 1000,
                          batch_size) for image, target in zip(images, targets)]
 
 
+def lime_maps(model, images: np.ndarray, targets, num_samples: int = 1000, segmentation: dict | None = None,
+              fill: float | None = 0.0, seed: int = 0) -> np.ndarray:
+    """(N, H, W) float32: each pixel carries its superpixel's LIME weight (see compute_lime)."""
+    results = compute_lime(model, images, targets, num_samples, segmentation, fill, seed)
+    return np.stack([r.weight_map for r in results]).astype(np.float32)
+
+
 def batch_classifier(model, image_shape: tuple[int, ...]):
     """classifier_fn for lime: (B, H, W, 3) float64 -> (B, classes) probabilities, compiled once."""
     import tensorflow as tf

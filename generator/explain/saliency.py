@@ -17,9 +17,9 @@ from contextlib import contextmanager
 import numpy as np
 
 from generator import usage
+from generator.explain.common import linear_clone
 
-
-_GRADIENTS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+_GRADIENTS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()   # linear clone -> gradient
 GRADIENT_BUDGET = 600_000  # input values per compiled gradient call
 
 
@@ -58,27 +58,21 @@ def _gradient_magnitudes(model, images: np.ndarray, targets: np.ndarray) -> np.n
 
 
 def _gradient_function(model):
-    """Compiled |gradient| of the target's pre-softmax score, on a linear-output clone made once
-    per model (tf-keras-vis's ReplaceToLinear) whose weights follow the model's at every use."""
+    """Compiled |gradient| of the target's pre-softmax score (on the model's linear clone), made
+    once per model."""
     import tensorflow as tf
-    from tf_keras_vis.saliency import Saliency
-    from tf_keras_vis.utils.model_modifiers import ReplaceToLinear
 
-    gradient = _GRADIENTS.get(model)
-    if gradient is not None:
-        gradient.linear.set_weights(model.get_weights())  # the caller may have changed them
-        return gradient
-    linear = Saliency(model, model_modifier=ReplaceToLinear(), clone=True).model
+    linear = linear_clone(model)
+    gradient = _GRADIENTS.get(linear)
+    if gradient is None:
+        @tf.function(reduce_retracing=True)
+        def gradient(images, targets):
+            with tf.GradientTape() as tape:
+                tape.watch(images)
+                scores = tf.gather(linear(images, training=False), targets, axis=1, batch_dims=1)
+            return tf.abs(tape.gradient(scores, images))
 
-    @tf.function(reduce_retracing=True)
-    def gradient(images, targets):
-        with tf.GradientTape() as tape:
-            tape.watch(images)
-            scores = tf.gather(linear(images, training=False), targets, axis=1, batch_dims=1)
-        return tf.abs(tape.gradient(scores, images))
-
-    gradient.linear = linear
-    _GRADIENTS[model] = gradient
+        _GRADIENTS[linear] = gradient
     return gradient
 
 

@@ -6,10 +6,9 @@ import numpy as np
 from matplotlib.cm import ScalarMappable
 from matplotlib.colors import Normalize
 
+from generator.explain.methods import title
 from generator.figures.common import new_figure, show_image
 
-METHOD_TITLES = {"gradcam": "Grad-CAM", "gradcam++": "Grad-CAM++", "scorecam": "Score-CAM",
-                 "layercam": "Layer-CAM"}
 CMAP = "jet"
 
 
@@ -30,7 +29,7 @@ def plot_cams(images: np.ndarray, cams: dict, class_names, labels, alpha: float 
                                      alpha=alpha, interpolation="nearest")
     axes[0, 0].set_title("image")
     for column, method in enumerate(methods, start=1):
-        axes[0, column].set_title(METHOD_TITLES.get(method, method))
+        axes[0, column].set_title(title(method))
     fig.tight_layout()
     return fig
 
@@ -47,7 +46,7 @@ def plot_class_mean_cams(means: dict, class_names, background: np.ndarray | None
     axes = np.asarray(fig.subplots(len(methods), len(class_names), squeeze=False))
     shown = None
     for row, method in enumerate(methods):
-        axes[row, 0].set_ylabel(METHOD_TITLES.get(method, method))
+        axes[row, 0].set_ylabel(title(method))
         for column, mean in enumerate(means[method]):
             ax = axes[row, column]
             if row == 0:

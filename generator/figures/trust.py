@@ -6,17 +6,12 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from generator.explain.common import normalise_maps
-from generator.figures.cams import METHOD_TITLES as CAM_TITLES
+from generator.explain.methods import title
 from generator.figures.common import new_figure, show_image
 
-METHOD_TITLES = {"saliency": "Saliency", "smoothgrad": "SmoothGrad", "lime": "LIME", **CAM_TITLES}
 RANDOM_COLOUR = "0.45"
 MAP_CMAP = "turbo"
 CELL = 1.3  # inches per map in the randomisation strip
-
-
-def title(method: str) -> str:
-    return METHOD_TITLES.get(method, method)
 
 
 def plot_deletion_insertion(fractions: np.ndarray, deletion: dict, insertion: dict,

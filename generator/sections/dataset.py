@@ -4,25 +4,27 @@ from __future__ import annotations
 
 import numpy as np
 
+from generator.analysis.regions import template_region_map
 from generator.context import Run
 from generator.data import SPLIT_NAMES
 from generator.data.fer2013 import describe_dataset_quirks
 from generator.data.load import load_dataset
-from generator.analysis.regions import template_region_map
 from generator.figures.data import plot_class_counts, plot_sample_grid
 from generator.figures.regions import plot_region_template
+from generator.results import DataResult, Results
 
 DATA_STEP_VERSION = 1
 
 
-def run_dataset(run: Run) -> dict:
+def run_dataset(run: Run, results: Results) -> DataResult:
     config = run.config
     with run.progress.stage("load data") as record:
         source = config.data.path and (run.paths.root / config.data.path)
         inputs = {"data": config.data, "classes": config.classes, "seed": config.seed,
                   "files": _data_files(source)}
-        data = run.cached("data", DATA_STEP_VERSION, inputs, lambda: load_dataset(config, run.paths.root), record)
-        run.results["data"] = data
+        data = run.cached("data", DATA_STEP_VERSION, inputs,
+                          lambda: load_dataset(config.data, tuple(config.classes), config.seed, run.paths.root),
+                          record)
         counts = {name: _class_counts(getattr(data, name).labels, data.class_names) for name in SPLIT_NAMES}
         evaluation = data.evaluation
         figures = {
@@ -36,7 +38,7 @@ def run_dataset(run: Run) -> dict:
         figures["regions"] = run.figure("regions", (face, regions), lambda: plot_region_template(face, regions),
                                         record=record)
     quirks = describe_dataset_quirks(data)
-    return {
+    return DataResult(data, {
         "source": data.source,
         "path": config.data.path,
         "image_shape": list(evaluation.images.shape[1:]),
@@ -49,7 +51,7 @@ def run_dataset(run: Run) -> dict:
         "shortcut": config.data.synthetic.shortcut if data.source == "synthetic" else None,
         "quirks": {"constant": quirks.constant, "duplicates": quirks.duplicates},
         "figures": figures,
-    }
+    })
 
 
 def _region_example(run: Run, evaluation) -> tuple[np.ndarray, np.ndarray]:

@@ -10,16 +10,17 @@ from generator.analysis.confusion import describe_confusion
 from generator.analysis.findings import describe_confusion_notes
 from generator.context import Run
 from generator.figures.confusion import plot_confusion
-from generator.sections.model import predict
+from generator.results import EvaluationResult, Results
+
+PREDICT_STEP_VERSION = 1
 
 
-def run_evaluation(run: Run) -> dict:
-    data = run.results["data"]
+def run_evaluation(run: Run, results: Results) -> EvaluationResult:
+    data, model = results.data.dataset, results.model.model
     evaluation = data.evaluation
     with run.progress.stage("evaluate") as record:
-        probabilities = predict(run, evaluation.images, record)
+        probabilities = predict_cached(run, model, evaluation.images, record)
         predictions = probabilities.argmax(axis=1)
-        run.results["probabilities"] = probabilities
         confusion = describe_confusion(evaluation.labels, predictions, data.class_names)
         figure = run.figure("confusion", confusion.matrix,
                             lambda: plot_confusion(confusion.matrix, data.class_names), record=record)
@@ -28,4 +29,10 @@ def run_evaluation(run: Run) -> dict:
     facts["notes"] = describe_confusion_notes(confusion.per_class_accuracy, confusion.confused_pairs,
                                               data.class_names)
     facts["mean_confidence"] = round(float(np.mean(probabilities.max(axis=1))), 4)
-    return facts
+    return EvaluationResult(probabilities, predictions, confusion, facts)
+
+
+def predict_cached(run: Run, model, images: np.ndarray, record) -> np.ndarray:
+    """Class probabilities of the report's model for [0, 1] images, cached per model and images."""
+    return run.cached("predict", PREDICT_STEP_VERSION, (model.model_id, images), lambda: model.predict(images),
+                      record)

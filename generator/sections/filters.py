@@ -6,36 +6,35 @@ import numpy as np
 
 from generator.analysis.filter_facts import describe_feature_response, describe_filter_groups
 from generator.context import Run
+from generator.errors import UserError
 from generator.explain.common import conv_layer_names, resolve_conv_layer
 from generator.explain.feature_maps import compute_feature_maps
 from generator.explain.filters import compute_filter_patterns
-from generator.errors import UserError
 from generator.figures.filters import plot_feature_maps, plot_filter_grid
-from generator.sections.model import input_value
+from generator.results import FiltersResult, Results
 from generator.sections.regions import region_maps_for
 
 FILTERS_STEP_VERSION = 1
 GRID_COLUMNS = 8
 
 
-def run_filters(run: Run) -> dict:
-    model, samples = run.results["model"], run.results["samples"]
+def run_filters(run: Run, results: Results) -> FiltersResult:
+    model, samples = results.model.model, results.samples.chosen
     settings = run.config.methods.filters
-    convs = conv_layer_names(model.model)
+    convs = conv_layer_names(model.keras)
     if not convs:
-        return {"available": False, "conv_layers": []}
-    layer = resolve_conv_layer(model.model, settings.layer, "methods.filters.layer", default_index=2)
+        return FiltersResult(None, None, None, {"available": False, "conv_layers": []})
+    layer = resolve_conv_layer(model.keras, settings.layer, "methods.filters.layer", default_index=2)
     index = _feature_image_index(samples, settings.image)
     image = model.to_input(samples.split.images[index:index + 1])[0]
     with run.progress.stage("filter patterns") as record:
-        low, high = _input_range(model)
+        low, high = model.input_value(0.0), model.input_value(1.0)   # black and white: the ascent's range
         patterns = run.cached(
             "filters", FILTERS_STEP_VERSION, (model.model_id, layer, settings.steps, run.config.seed, low, high),
-            lambda: compute_filter_patterns(model.model, layer, settings.steps, run.config.seed, (low, high)),
+            lambda: compute_filter_patterns(model.keras, layer, settings.steps, run.config.seed, (low, high)),
             record)
         maps = run.cached("feature_maps", FILTERS_STEP_VERSION, (model.model_id, layer, image),
-                          lambda: compute_feature_maps(model.model, layer, image), record)
-        run.results["filters"] = {"patterns": patterns, "feature_maps": maps, "layer": layer}
+                          lambda: compute_feature_maps(model.keras, layer, image), record)
         figures = {
             "patterns": run.figure("filter_patterns", (patterns.patterns, patterns.dead), lambda: plot_filter_grid(
                 patterns.patterns, GRID_COLUMNS, dead=patterns.dead), record=record),
@@ -43,8 +42,8 @@ def run_filters(run: Run) -> dict:
                                        record=record),
         }
     gain = patterns.final_activation - patterns.start_activation
-    feature_regions = region_maps_for(run, samples.split.take(np.array([index])), image.shape[:2])[0]
-    return {
+    feature_regions = region_maps_for(run.config, samples.split.take(np.array([index])), image.shape[:2])[0]
+    return FiltersResult(layer, patterns, maps, {
         "available": True,
         "conv_layers": convs,
         "layer": layer,
@@ -60,7 +59,7 @@ def run_filters(run: Run) -> dict:
         "groups": describe_filter_groups(patterns.patterns, patterns.dead, GRID_COLUMNS, high - low),
         "response": describe_feature_response(maps, feature_regions, top=5, columns=GRID_COLUMNS),
         "figures": figures,
-    }
+    })
 
 
 def _feature_image_index(samples, class_name: str | None) -> int:
@@ -70,8 +69,3 @@ def _feature_image_index(samples, class_name: str | None) -> int:
         raise UserError("methods.filters.image", f"no sample image of class {class_name!r}",
                         "choose one of: " + ", ".join(samples.classes))
     return samples.classes.index(class_name)
-
-
-def _input_range(model) -> tuple[float, float]:
-    """The model-input values of a black and a white pixel: the range the ascent stays in."""
-    return input_value(model, 0.0), input_value(model, 1.0)

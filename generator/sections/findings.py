@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from generator.analysis.findings import describe_flags
+from generator.results import Results
 
 
-def describe_all_flags(facts: dict) -> list[dict]:
-    """Every flag of every method whose per-class region shares are in `facts`."""
-    per_method = dict(facts["saliency"]["regions"])
-    per_method.update(facts["cams"].get("regions", {}))
-    per_method["lime"] = facts["lime"]["regions"]
+def describe_all_flags(results: Results) -> list[dict]:
+    """Every flag of every method whose per-class region shares the sections measured, then section 5's."""
+    per_method = {**results.saliency.facts["regions"], **results.cams.facts.get("regions", {}),
+                  "lime": results.lime.facts["regions"]}
     flags = []
     for method, regions in per_method.items():
-        shares = {cls: shares["shares"] for cls, shares in regions["by_class"].items()}
+        shares = {cls: facts["shares"] for cls, facts in regions["by_class"].items()}
         flags += describe_flags(shares, method)
-    return flags + facts["trust"].get("flags", [])
+    return flags + results.trust.facts.get("flags", [])

@@ -5,22 +5,21 @@ from __future__ import annotations
 from generator.analysis.samples import choose_samples
 from generator.context import Run
 from generator.figures.samples import plot_sample_probabilities
-from generator.sections.model import predict
+from generator.results import Results, SamplesResult
+from generator.sections.evaluation import predict_cached
 
 
-def run_samples(run: Run) -> dict:
-    data = run.results["data"]
+def run_samples(run: Run, results: Results) -> SamplesResult:
+    data, model = results.data.dataset, results.model.model
     with run.progress.stage("choose samples") as record:
-        samples = choose_samples(data, run.results["probabilities"], run.config.samples)
+        samples = choose_samples(data, results.evaluation.probabilities, run.config.samples)
         chosen = samples.split
-        probabilities = predict(run, chosen.images, record)
-        run.results["samples"] = samples
-        run.results["sample_predictions"] = probabilities.argmax(axis=1)
+        probabilities = predict_cached(run, model, chosen.images, record)
         figure = run.figure("samples", (chosen.images, probabilities),
                             lambda: plot_sample_probabilities(chosen.images, probabilities, chosen.labels,
                                                               data.class_names), record=record)
     names = data.class_names
-    return {
+    return SamplesResult(samples, probabilities, probabilities.argmax(axis=1), {
         "images": [{"class": cls, "how": how, "row": int(row),
                     "predicted": names[int(p.argmax())], "correct": names[int(p.argmax())] == cls,
                     "probability_true": round(float(p[names.index(cls)]), 4),
@@ -29,4 +28,4 @@ def run_samples(run: Run) -> dict:
                    for cls, how, row, p in zip(samples.classes, samples.how, chosen.rows, probabilities)],
         "missing": list(samples.missing),
         "figures": {"probabilities": figure},
-    }
+    })

@@ -11,49 +11,58 @@ from typing import NamedTuple
 import numpy as np
 
 from generator.analysis.regions import template_region_map
-from generator.analysis.trust import (compute_agreement, compute_deletion_insertion, compute_localisation,
-                                      compute_randomisation_check, judged, localisation_lift,
-                                      low_localisation_flags)
+from generator.analysis.trust import (
+    compute_agreement,
+    compute_deletion_insertion,
+    compute_localisation,
+    compute_randomisation_check,
+    judged,
+    localisation_lift,
+    low_localisation_flags,
+    merged,
+)
 from generator.context import Run
-from generator.explain.cams import METHODS as CAM_METHODS
-from generator.explain.cams import compute_cams
-from generator.explain.lime_method import DEFAULT_SEGMENTATION, compute_lime
-from generator.explain.saliency import compute_saliency, compute_smoothgrad
-from generator.figures.trust import (plot_agreement, plot_deletion_insertion, plot_randomisation_correlations,
-                                     plot_randomisation_maps)
-from generator.sections.model import input_value
+from generator.explain.methods import METHODS, explainers
+from generator.figures.trust import (
+    plot_agreement,
+    plot_deletion_insertion,
+    plot_randomisation_correlations,
+    plot_randomisation_maps,
+)
+from generator.results import Results, TrustResult
+from generator.sections.settings import explain_settings
 from generator.vocabulary import OUTSIDE
 
 TRUST_STEP_VERSION = 2
 
 
-def run_trust(run: Run) -> dict:
-    if not run.config.trust.enabled or not run.results.get("cams"):
-        return {"available": False}
-    model, data, samples = run.results["model"], run.results["data"], run.results["samples"]
+def run_trust(run: Run, results: Results) -> TrustResult:
+    if not run.config.trust.enabled or results.cams.layer is None:
+        return TrustResult({"available": False})
+    data, model, samples = results.data.dataset, results.model.model, results.samples.chosen
     settings = run.config.trust
     evaluation = data.evaluation
     pick = _balanced(evaluation.labels, settings.images)
     measured = _Images(model.to_input(evaluation.images[pick]), evaluation.labels[pick])
     sampled = _Images(model.to_input(samples.split.images), samples.split.labels)
-    lime_maps = {"lime": np.stack([r.weight_map for r in run.results["lime"][:len(sampled.images)]])}
-    layer = run.results["cams"]["layer"]
-    explainers = _explainers(run, layer)
+    lime_maps = {"lime": np.stack([r.weight_map for r in results.lime.own_class])}
+    explain = explainers(METHODS, explain_settings(run.config, model))
+    on_evaluation = [method.key for method in METHODS if method.trusted_on == "evaluation"]
     # What the gradient and CAM maps depend on besides the model and images.
-    map_settings = (layer, run.config.seed, run.config.methods.saliency)
+    map_settings = (results.cams.layer, run.config.seed, run.config.methods.saliency)
     with run.progress.stage("trust: deletion and insertion") as record:
         maps = run.cached("trust_maps", TRUST_STEP_VERSION, (model.model_id, measured, map_settings),
-                          lambda: _all_maps(explainers, model.model, *measured), record)
-        curves = _deletion_insertion(run, measured, maps, record)
-        lime_curves = _deletion_insertion(run, sampled, lime_maps, record)
+                          lambda: {key: explain[key](model.keras, *measured) for key in on_evaluation}, record)
+        curves = _deletion_insertion(run, model, measured, maps, record)
+        lime_curves = _deletion_insertion(run, model, sampled, lime_maps, record)
     with run.progress.stage("trust: randomisation check") as record:
-        explainers["lime"] = _lime_explainer(run)
-        # The trained model's LIME maps come from section 3; every other map is computed afresh.
-        check = run.cached("trust_randomisation", TRUST_STEP_VERSION,
-                           (model.model_id, sampled, map_settings, run.config.methods.lime),
-                           lambda: compute_randomisation_check(model.model, *sampled, explainers, run.config.seed,
-                                                               original_maps=lime_maps), record)
-    check = judged(check, settings.sanity_threshold)
+        # Cached apart, so changing LIME's settings leaves the other methods' check alone. The
+        # trained model's LIME maps come from section 3; every other map is computed afresh.
+        others = _randomisation(run, model, sampled, {k: v for k, v in explain.items() if k != "lime"},
+                                map_settings, {}, record)
+        lime = _randomisation(run, model, sampled, {"lime": explain["lime"]},
+                              run.config.methods.lime, lime_maps, record)
+    check = judged(merged(others, lime), settings.sanity_threshold)
     masks, mask_kind = _masks(run, evaluation, pick, measured.images.shape[1:3])
     localisation = {m: compute_localisation(maps[m], masks) for m in maps}
     sample_masks, _ = _masks(run, samples.split, slice(None), measured.images.shape[1:3])
@@ -61,7 +70,7 @@ def run_trust(run: Run) -> dict:
     agreement = compute_agreement(maps, measured.targets, data.class_names, settings.agreement_threshold)
     lift = {m: _lift_by_class(localisation[m], measured.targets, data.class_names) for m in maps}
     image_sets = {"evaluation": (curves, len(measured.images)), "samples": (lime_curves, len(sampled.images))}
-    return {
+    return TrustResult({
         "available": True,
         "images": len(measured.images),
         "samples": len(sampled.images),
@@ -90,7 +99,7 @@ def run_trust(run: Run) -> dict:
         "low_localisation": settings.low_localisation,
         "flags": low_localisation_flags(lift, settings.low_localisation),
         "figures": _figures(run, curves, lime_curves, check, agreement, sampled.images),
-    }
+    })
 
 
 class _Images(NamedTuple):
@@ -98,11 +107,18 @@ class _Images(NamedTuple):
     targets: np.ndarray    # the class each image is explained for
 
 
-def _deletion_insertion(run: Run, chosen: _Images, maps: dict, record):
-    settings, model = run.config.trust, run.results["model"]
-    return run.cached("trust_curves", TRUST_STEP_VERSION, (model.model_id, chosen, maps, settings.steps, run.config.seed),
-                      lambda: compute_deletion_insertion(model.model, *chosen, maps, settings.steps, run.config.seed),
-                      record)
+def _deletion_insertion(run: Run, model, chosen: _Images, maps: dict, record):
+    steps, seed = run.config.trust.steps, run.config.seed
+    return run.cached("trust_curves", TRUST_STEP_VERSION, (model.model_id, chosen, maps, steps, seed),
+                      lambda: compute_deletion_insertion(model.keras, *chosen, maps, steps, seed), record)
+
+
+def _randomisation(run: Run, model, sampled: _Images, explain: dict, settings, original_maps: dict, record):
+    """The cached randomisation check of `explain`'s methods (verdicts are made by the caller)."""
+    threshold, seed = run.config.trust.sanity_threshold, run.config.seed
+    return run.cached("trust_randomisation", TRUST_STEP_VERSION, (model.model_id, sampled, list(explain), settings),
+                      lambda: compute_randomisation_check(model.keras, *sampled, explain, threshold, seed,
+                                                          original_maps=original_maps), record)
 
 
 def _figures(run: Run, curves, lime_curves, check, agreement, sample_images) -> dict:
@@ -134,34 +150,6 @@ def _balanced(labels: np.ndarray, count: int) -> np.ndarray:
         rank[members] = np.arange(len(members))
     order = np.lexsort((labels, rank))
     return np.sort(order[:count])
-
-
-def _explainers(run: Run, layer: str) -> dict:
-    """The gradient and CAM methods as callables(model, images, targets) -> maps, seeded."""
-    saliency = run.config.methods.saliency
-    return {
-        "saliency": compute_saliency,
-        "smoothgrad": lambda m, x, t: compute_smoothgrad(m, x, t, saliency.smooth_samples, saliency.smooth_noise,
-                                                         seed=run.config.seed),
-        CAM_METHODS: lambda m, x, t: compute_cams(m, x, t, layer),
-    }
-
-
-def _lime_explainer(run: Run):
-    """LIME as section 3 runs it, as a callable(model, images, targets) -> weight maps."""
-    settings = run.config.methods.lime
-    segmentation = dict(DEFAULT_SEGMENTATION, n_segments=settings.segments)
-    fill = input_value(run.results["model"], settings.fill)
-    return lambda m, x, t: np.stack([r.weight_map for r in compute_lime(
-        m, x, t, settings.num_samples, segmentation, fill, seed=run.config.seed)]).astype(np.float32)
-
-
-def _all_maps(methods: dict, model, images, targets) -> dict:
-    maps = {}
-    for key, explain in methods.items():
-        result = explain(model, images, targets)
-        maps.update(result if isinstance(key, tuple) else {key: result})
-    return maps
 
 
 def _masks(run: Run, evaluation, pick, shape) -> tuple[np.ndarray, str]:

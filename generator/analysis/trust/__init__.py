@@ -3,21 +3,27 @@
 Each measure is a pure array function returning a frozen dataclass; see its module.
 """
 
-from generator.analysis.trust.agreement import AGREEMENT_THRESHOLD, AgreementResult, compute_agreement
-from generator.analysis.trust.deletion import (BASELINES, CurveSet, DeletionInsertionResult,
-                                               compute_deletion_insertion)
-from generator.analysis.trust.localisation import (LOW_LOCALISATION, LocalisationResult, compute_localisation,
-                                                   localisation_lift, low_localisation_flags)
-from generator.analysis.trust.randomisation import (RANDOMISATION_THRESHOLD, RandomisationResult,
-                                                    compute_randomisation_check, judged, randomisation_stages)
+from generator.analysis.trust.agreement import AgreementResult, compute_agreement
+from generator.analysis.trust.deletion import BASELINES, CurveSet, DeletionInsertionResult, compute_deletion_insertion
+from generator.analysis.trust.localisation import (
+                                               LocalisationResult,
+                                               compute_localisation,
+                                               localisation_lift,
+                                               low_localisation_flags,
+)
+from generator.analysis.trust.randomisation import (
+                                               RandomisationResult,
+                                               compute_randomisation_check,
+                                               judged,
+                                               merged,
+                                               randomisation_stages,
+)
 from generator.analysis.trust.ranks import rank_correlation
 
 __all__ = [
-    "AGREEMENT_THRESHOLD", "AgreementResult", "compute_agreement",
+    "AgreementResult", "compute_agreement",
     "BASELINES", "CurveSet", "DeletionInsertionResult", "compute_deletion_insertion",
-    "LOW_LOCALISATION", "LocalisationResult", "compute_localisation", "localisation_lift",
-    "low_localisation_flags",
-    "RANDOMISATION_THRESHOLD", "RandomisationResult", "compute_randomisation_check",
-    "judged", "randomisation_stages",
+    "LocalisationResult", "compute_localisation", "localisation_lift", "low_localisation_flags",
+    "RandomisationResult", "compute_randomisation_check", "judged", "merged", "randomisation_stages",
     "rank_correlation",
 ]

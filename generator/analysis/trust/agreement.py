@@ -8,10 +8,6 @@ import numpy as np
 
 from generator.analysis.trust.ranks import unit_ranks
 
-# Methods "disagree" on a class when their mean pairwise correlation there is below this:
-# under 0.3 is at most a weak correlation by the usual reading of Spearman's rho.
-AGREEMENT_THRESHOLD = 0.3
-
 
 @dataclass(frozen=True)
 class AgreementResult:
@@ -34,7 +30,7 @@ class AgreementResult:
 
 
 def compute_agreement(maps: dict, labels, class_names,
-                      threshold: float = AGREEMENT_THRESHOLD) -> AgreementResult:
+                      threshold: float) -> AgreementResult:
     """Maps method -> (N, H, W) for the same N images, whose classes are `labels` (N,).
 
     Maps are compared as given; a constant map correlates 0 with every map.

@@ -10,10 +10,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-# A class is flagged when its localisation lift is below this share of the other
-# classes' mean: half as well placed as the rest is a clear outlier with 7 classes.
-LOW_LOCALISATION = 0.5
-
 
 @dataclass(frozen=True)
 class LocalisationResult:
@@ -59,7 +55,7 @@ def localisation_lift(result: LocalisationResult, members: np.ndarray) -> float:
     return float(result.mass_share[members].mean() / max(result.area_share[members].mean(), 1e-9))
 
 
-def low_localisation_flags(lift: dict, share: float = LOW_LOCALISATION) -> list[dict]:
+def low_localisation_flags(lift: dict, share: float) -> list[dict]:
     """Per method (lift: method -> class -> lift or None), the classes whose lift is below
     `share` times the mean of the other classes' lifts."""
     flags = []

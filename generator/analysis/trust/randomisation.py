@@ -16,11 +16,6 @@ import numpy as np
 
 from generator.analysis.trust.ranks import rank_correlation
 
-# A method fails when its mean rank correlation with the original maps, after every
-# listed layer is re-initialised, is still at least this (Adebayo et al. see values
-# near 0 for gradients and near 1 for edge detectors).
-RANDOMISATION_THRESHOLD = 0.5
-
 
 @dataclass(frozen=True)
 class RandomisationResult:
@@ -42,19 +37,17 @@ class RandomisationResult:
     explain_calls: int
 
 
-def compute_randomisation_check(model, images: np.ndarray, targets, explain: dict, seed: int = 0,
-                                layers=None, threshold: float = RANDOMISATION_THRESHOLD,
-                                example: int = 0, original_maps: dict | None = None) -> RandomisationResult:
+def compute_randomisation_check(model, images: np.ndarray, targets, explain: dict, threshold: float,
+                                seed: int = 0, layers=None, example: int = 0,
+                                original_maps: dict | None = None) -> RandomisationResult:
     """Cascading randomisation of a copy of `model` (the caller's model is never changed).
 
-    `explain` maps a method name to callable(model, images, targets) -> maps (N, H, W);
-    a key that is a tuple of names takes one callable returning {name: maps} for all of
-    them (e.g. several CAMs from one call). Maps are compared as returned (pass |map| if
-    the sign should not count). `layers` lists the stages in order, each a layer name or
-    a tuple of names re-initialised together (default: randomisation_stages, output
-    first). Each weight takes a fresh draw of its layer's own initializer
-    (kernel_initializer, gamma_initializer, ...) seeded from `seed`; a weight without one
-    gets a seeded normal of its current standard deviation. `original_maps` (method ->
+    `explain` maps a method name to its explainer, callable(model, images, targets) -> maps
+    (N, H, W). Maps are compared as returned (pass |map| if the sign should not count).
+    `layers` lists the stages in order, each a layer name or a tuple of names re-initialised
+    together (default: randomisation_stages, output first). Each weight takes a fresh draw of
+    its layer's own initializer (kernel_initializer, gamma_initializer, ...) seeded from
+    `seed`; a weight without one gets a seeded normal of its current standard deviation. `original_maps` (method ->
     maps of the unchanged model, computed the same way) saves recomputing them.
     """
     images = np.asarray(images, dtype=np.float32)
@@ -65,21 +58,19 @@ def compute_randomisation_check(model, images: np.ndarray, targets, explain: dic
     for name in (name for stage in stages for name in stage):
         copy.get_layer(name)  # a ValueError naming the layer if it does not exist
     run = _Explainer(explain, images, targets)
-    originals = dict(original_maps or {})
-    missing = [m for m in run.methods if m not in originals]
-    originals.update(run(copy, missing))
-    originals = {m: _checked(originals[m], images) for m in run.methods}
-    examples = {m: [originals[m][example]] for m in run.methods}
-    correlations = {m: [] for m in run.methods}
+    given = original_maps or {}
+    originals = {m: _checked(given[m], images) if m in given else run(copy, m) for m in explain}
+    examples = {m: [originals[m][example]] for m in explain}
+    per_stage: dict[str, list] = {m: [] for m in explain}
     seeds = np.random.default_rng(seed)
     for stage in stages:
         for name in stage:
             reinitialise(copy.get_layer(name), seeds)
-        for method, maps in run(copy, run.methods).items():
-            correlations[method].append(rank_correlation(originals[method], maps))
+        for method in explain:
+            maps = run(copy, method)
+            per_stage[method].append(rank_correlation(originals[method], maps))
             examples[method].append(maps[example])
-    correlations = {m: np.asarray(c, np.float32).reshape(len(stages), len(images))
-                    for m, c in correlations.items()}
+    correlations = {m: np.asarray(c, np.float32).reshape(len(stages), len(images)) for m, c in per_stage.items()}
     means = {m: c.mean(axis=1) for m, c in correlations.items()}
     result = RandomisationResult(stages, tuple(stage[0] for stage in stages), correlations, means, {},
                                  float(threshold), int(example), {m: np.stack(e) for m, e in examples.items()},
@@ -93,6 +84,21 @@ def judged(result: RandomisationResult, threshold: float) -> RandomisationResult
     passed = {m: bool(len(result.stages)) and bool(means[-1] < threshold)
               for m, means in result.mean_correlations.items()}
     return replace(result, passed=passed, threshold=float(threshold))
+
+
+def merged(first: RandomisationResult, second: RandomisationResult) -> RandomisationResult:
+    """One result holding the methods of two checks of the same model, images and stages.
+
+    A method's measurements do not depend on the other methods checked with it (every
+    stage draws the same seeded weights), so checks of method groups can be cached apart.
+    """
+    if first.stages != second.stages or first.example != second.example:
+        raise ValueError("only checks of the same stages and example image can be merged")
+    return replace(first, correlations={**first.correlations, **second.correlations},
+                   mean_correlations={**first.mean_correlations, **second.mean_correlations},
+                   passed={**first.passed, **second.passed},
+                   example_maps={**first.example_maps, **second.example_maps},
+                   explain_calls=first.explain_calls + second.explain_calls)
 
 
 def randomisation_stages(model) -> list[tuple[str, ...]]:
@@ -114,24 +120,15 @@ def randomisation_stages(model) -> list[tuple[str, ...]]:
 
 
 class _Explainer:
-    """Runs the explanation callables (single or grouped) for the methods asked; counts calls."""
+    """Runs one method's explainer on the images; counts the calls."""
 
     def __init__(self, explain: dict, images, targets):
         self.explain, self.images, self.targets = explain, images, targets
-        self.methods = [m for key in explain for m in ((key,) if isinstance(key, str) else key)]
         self.calls = 0
 
-    def __call__(self, model, methods) -> dict:
-        out = {}
-        for key, fn in self.explain.items():
-            names = (key,) if isinstance(key, str) else tuple(key)
-            if not any(name in methods for name in names):
-                continue
-            result = fn(model, self.images, self.targets)
-            self.calls += 1
-            result = {key: result} if isinstance(key, str) else result
-            out.update({name: _checked(result[name], self.images) for name in names if name in methods})
-        return out
+    def __call__(self, model, method: str) -> np.ndarray:
+        self.calls += 1
+        return _checked(self.explain[method](model, self.images, self.targets), self.images)
 
 
 def copy_model(model):

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from generator.cache import StepCache
-from tests.conftest import make_project, run_cli
+from tests.conftest import disable_op_determinism, make_project, run_cli
 
 pytestmark = pytest.mark.slow
 
@@ -26,13 +26,13 @@ SETTINGS = ["data.synthetic.per_class=30", "model.epochs=2", "methods.lime.num_s
 # Each compute function where the pipeline looks it up (the name a section imported).
 WATCHED = {
     "load_dataset": "generator.sections.dataset.load_dataset",
-    "train_model": "generator.model.train_model",
-    "compute_saliency": "generator.sections.saliency.compute_saliency",
-    "compute_smoothgrad": "generator.sections.saliency.compute_smoothgrad",
+    "train_model": "generator.model.training.train_model",
+    "compute_saliency": "generator.explain.methods.compute_saliency",
+    "compute_smoothgrad": "generator.explain.methods.compute_smoothgrad",
     "compute_filter_patterns": "generator.sections.filters.compute_filter_patterns",
     "compute_feature_maps": "generator.sections.filters.compute_feature_maps",
-    "compute_lime": "generator.sections.superpixels.compute_lime",
-    "compute_cams": "generator.sections.cams.compute_cams",
+    "compute_lime": "generator.sections.lime_explanations.compute_lime",
+    "compute_cam": "generator.explain.methods.compute_cam",
     "compute_class_mean_cams": "generator.sections.cams.compute_class_mean_cams",
     "draw figure": "generator.context.figure_png",
 }
@@ -113,16 +113,7 @@ def project(tmp_path_factory):
         shutil.copytree(config.parent / "docs", folder / "cold-docs")   # what the cold run wrote
         yield config
     finally:
-        _disable_op_determinism()
-
-
-def _disable_op_determinism() -> None:
-    """The run enabled TF op determinism process-wide; later tests in this process expect the default."""
-    try:
-        from tensorflow.python.framework.config import disable_op_determinism
-    except ImportError:
-        return
-    disable_op_determinism()
+        disable_op_determinism()
 
 
 def _pages(docs: Path) -> dict[str, bytes]:

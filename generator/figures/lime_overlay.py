@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from generator.explain.methods import title
 from generator.figures.common import new_figure, show_image
 
 SUPPORT = np.array([0.0, 0.8, 0.0])
@@ -41,7 +42,7 @@ def plot_lime(images: np.ndarray, results, class_names, labels, heatmap: bool = 
             weights = result.weight_map
             top = max(float(np.abs(weights).max()), 1e-12)
             show_image(axes[row, 2], weights, cmap="RdYlGn", vmin=-top, vmax=top)
-    for column, title in enumerate(("image", "LIME", "weights")[:columns]):
-        axes[0, column].set_title(title)
+    for column, heading in enumerate(("image", title("lime"), "weights")[:columns]):
+        axes[0, column].set_title(heading)
     fig.tight_layout()
     return fig

@@ -1,4 +1,4 @@
-"""Step cache: hits skip the computation, corrupt entries are recomputed, keys follow content."""
+"""The step cache alone: hits skip the computation, corrupt entries are recomputed, keys follow content."""
 
 import dataclasses
 

@@ -1,0 +1,45 @@
+"""The model the report explains: the Keras model, its identity, and how [0, 1] images reach it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from generator import usage
+from generator.cache import digest
+from generator.model.inputs import adapt_images, scale_images
+
+
+@dataclass(frozen=True)
+class ReportModel:
+    """`keras` is a functional model with a softmax output; `model_id` (a content digest)
+    keys every downstream cache entry; `source` is "trained" or the model file's path."""
+
+    keras: Any
+    model_id: str
+    source: str
+    input_shape: tuple[int, int, int]
+    input_scale: Any                    # as model.input_scale: "0-1", "-1-1", "0-255" or {mean, std}
+    notes: tuple[str, ...] = ()         # adaptations made (resized, channels, softmax applied, ...)
+    history: dict | None = None         # training curves (trained models only)
+    best_epoch: int | None = None
+
+    def to_input(self, images: np.ndarray) -> np.ndarray:
+        """[0, 1] images (N, H, W, C) resized, channel-adapted and scaled as the model expects."""
+        return scale_images(adapt_images(images, self.input_shape), self.input_scale)
+
+    def input_value(self, gray: float) -> float:
+        """The model-input value of a gray level in [0, 1] (0 = black)."""
+        return float(scale_images(np.full((1, 1, 1, 1), gray, np.float32), self.input_scale).flat[0])
+
+    def predict(self, images: np.ndarray, batch_size: int = 256) -> np.ndarray:
+        """Class probabilities for [0, 1] images."""
+        usage.count(len(images), usage.batches(len(images), batch_size))
+        return self.keras.predict(self.to_input(images), batch_size=batch_size, verbose=0)
+
+
+def model_digest(model) -> str:
+    """Architecture and weights, hashed: equal digests mean the same function."""
+    return digest(model.to_json(), [np.asarray(w) for w in model.get_weights()])

@@ -1,0 +1,31 @@
+"""The configured explanation settings for one model: what every section's explainers are built with."""
+
+from __future__ import annotations
+
+from generator.config import Config
+from generator.explain.common import conv_layer_names, resolve_conv_layer
+from generator.explain.feature_maps import response_layers
+from generator.explain.methods import ExplainSettings
+from generator.model.report_model import ReportModel
+
+
+def explain_settings(config: Config, model: ReportModel) -> ExplainSettings:
+    methods = config.methods
+    return ExplainSettings(
+        seed=config.seed,
+        smooth_samples=methods.saliency.smooth_samples,
+        smooth_noise=methods.saliency.smooth_noise,
+        cam_layer=cam_layer(config, model),
+        lime_samples=methods.lime.num_samples,
+        lime_segments=methods.lime.segments,
+        lime_fill=model.input_value(methods.lime.fill),
+    )
+
+
+def cam_layer(config: Config, model: ReportModel) -> str | None:
+    """The layer CAMs are taken at: the configured convolution's response (after its batch norm
+    and activation, if any); None when the model has no convolution layer."""
+    if not conv_layer_names(model.keras):
+        return None
+    conv = resolve_conv_layer(model.keras, config.methods.cams.layer, "methods.cams.layer")
+    return response_layers(model.keras, conv)[-1]
