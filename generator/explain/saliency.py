@@ -33,17 +33,18 @@ def compute_smoothgrad(model, images: np.ndarray, targets, samples: int = 20,
                        noise: float = 0.2, seed: int = 0) -> np.ndarray:
     """(N, H, W) float32: vanilla saliency averaged over `samples` noisy copies of each image.
 
-    The noise is Gaussian with std `noise` x (max - min) of each image, drawn as
-    tf-keras-vis's Saliency draws it (its maps equal these); the same `seed` gives the
-    same maps, and the global NumPy random state is left as it was.
+    The noise is Gaussian with std `noise` x (max - min) of each image. Every image gets
+    the same `samples` standard-normal draws (seeded with `seed`; the global NumPy random
+    state is left as it was), scaled by its own spread, so an image's map does not depend
+    on the other images in the batch; for one image they are the draws tf-keras-vis's
+    Saliency makes, and its maps equal these.
     """
     images, targets = _checked(images, targets)
     samples = max(1, int(samples))
     spread = noise * (images.max(axis=(1, 2, 3), keepdims=True) - images.min(axis=(1, 2, 3), keepdims=True))
     with _numpy_seed(seed):
-        draws = np.random.normal(0.0, np.broadcast_to(spread, (samples, *spread.shape)),
-                                 (samples, *images.shape))
-    noisy = (images[None] + draws.astype(np.float32)).reshape(-1, *images.shape[1:])
+        standard = np.random.normal(0.0, 1.0, (samples, 1, *images.shape[1:]))
+    noisy = (images[None] + (standard * spread[None]).astype(np.float32)).reshape(-1, *images.shape[1:])
     magnitudes = _gradient_magnitudes(model, noisy, np.tile(targets, samples))
     return magnitudes.reshape(samples, *images.shape).mean(axis=0).max(axis=-1)
 

@@ -11,7 +11,7 @@ from generator.results import Results, SaliencyResult
 from generator.sections.regions import describe_sample_maps
 from generator.sections.settings import explain_settings
 
-SALIENCY_STEP_VERSION = 1
+SALIENCY_STEP_VERSION = 2  # 2: SmoothGrad noise independent of the batch
 
 
 def run_saliency(run: Run, results: Results) -> SaliencyResult:

@@ -33,7 +33,7 @@ from generator.results import Results, TrustResult
 from generator.sections.settings import explain_settings
 from generator.vocabulary import OUTSIDE
 
-TRUST_STEP_VERSION = 2
+TRUST_STEP_VERSION = 3  # 3: SmoothGrad noise independent of the batch
 
 
 def run_trust(run: Run, results: Results) -> TrustResult:
