@@ -14,7 +14,7 @@ from pathlib import Path
 import jinja2
 import yaml
 
-from generator.explain.methods import METHODS
+from generator.explain.methods import METHODS, title
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 PAGES = ("index", "saliency", "filters", "lime", "gradcam", "trust", "data", "reproducibility")
@@ -22,10 +22,13 @@ PAGES = ("index", "saliency", "filters", "lime", "gradcam", "trust", "data", "re
 
 @lru_cache(maxsize=1)
 def load_glossary() -> dict:
-    """Class, region and term names per language (templates/glossary.yml), and the method titles
-    (kept in Latin letters in every language) from the method registry."""
-    words = yaml.safe_load((TEMPLATES / "glossary.yml").read_text(encoding="utf-8"))
-    return {**words, "methods": {method.key: method.title for method in METHODS}}
+    """Class, region and term names per language (templates/glossary.yml)."""
+    return yaml.safe_load((TEMPLATES / "glossary.yml").read_text(encoding="utf-8"))
+
+
+def method_titles(lang: str) -> dict[str, str]:
+    """Each method's title in `lang`, from the method registry."""
+    return {method.key: title(method.key, lang) for method in METHODS}
 
 
 def languages_of(mkdocs_yml: Path) -> list[tuple[str, bool]]:
@@ -65,27 +68,75 @@ def load_notes(folder: Path, lang: str) -> dict[str, str]:
 
 def render_pages(facts: dict, run: dict, lang: str, notes: dict[str, str]) -> dict[str, str]:
     """Every page of one language: page name -> Markdown."""
-    env = _environment(lang)
     context = {"facts": facts, "run": run, "lang": lang, "notes": notes}
-    return {page: env.get_template(f"{lang}/{page}.md.j2").render(context) for page in PAGES}
+    tidy = tidy_cjk_spacing if lang.startswith(("zh", "ja")) else (lambda text: text)
+    return {page: tidy(_environment(lang).get_template(f"{lang}/{page}.md.j2").render(context)) for page in PAGES}
+
+
+_CJK = "\u3400-\u9fff\uf900-\ufaff"
+_FULL_WIDTH = "，。；：、！？（）「」『』《》〈〉＝／"
+_LATIN = "A-Za-z0-9%°×²+"
+
+
+def tidy_cjk_spacing(text: str) -> str:
+    """Chinese text spaced as Taiwanese technical writing is: one space between Chinese and Latin
+    letters, digits or `code`, none between two Chinese characters or beside full-width
+    punctuation, and no line break inside a sentence (Markdown would render it as a space).
+    Code (fenced blocks and `inline`) itself is left as it is."""
+    parts = re.split(r"(```.*?```|`[^`\n]*`)", text, flags=re.S)
+    for i in range(0, len(parts), 2):
+        part = re.sub(f"(?<=[{_CJK}{_FULL_WIDTH}])\n(?=[{_CJK}{_FULL_WIDTH}])", "", parts[i])
+        part = re.sub(f"(?<=[{_CJK}]) +(?=[{_CJK}])", "", part)
+        part = re.sub(f"(?<=[^|\\s]) +(?=[{_FULL_WIDTH}])|(?<=[{_FULL_WIDTH}]) +(?=[^|\\s])", "", part)
+        part = re.sub(f"(?<=[{_CJK}])(?=[{_LATIN}])|(?<=[{_LATIN}])(?=[{_CJK}])", " ", part)
+        if i > 0 and parts[i - 1].startswith("`") and not parts[i - 1].startswith("```"):
+            part = re.sub(f"^(?=[{_CJK}])", " ", part)
+        if i + 1 < len(parts) and not parts[i + 1].startswith("```"):
+            part = re.sub(f"(?<=[{_CJK}])$", " ", part)
+        parts[i] = part
+    return "".join(parts)
 
 
 def _environment(lang: str) -> jinja2.Environment:
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), undefined=jinja2.StrictUndefined,
                              keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True,
                              autoescape=False)
-    words = load_glossary()
+    words = {**load_glossary(), "methods": method_titles(lang)}
+
+    def named(table: str):
+        return lambda name: words[table].get(name, {}).get(lang, name)
+
     env.globals["glossary"] = words
-    env.filters["cls"] = lambda name: _class_label(words, name, lang)
-    env.filters["region"] = lambda name: words["regions"][name][lang]
-    env.filters["split"] = lambda name: words["splits"].get(name, {}).get(lang, name)
-    env.filters["pct"] = lambda value, digits=1: "n/a" if value is None else f"{100 * value:.{digits}f}%"
-    env.filters["num"] = lambda value: f"{value:,}"
-    env.filters["tojson"] = lambda value: json.dumps(value, indent=2, ensure_ascii=False, sort_keys=True)
+    env.filters.update({
+        "cls": _class_label(words, lang),
+        "region": lambda name: words["regions"][name][lang],
+        "method_title": lambda key: words["methods"][key],
+        "prefix_the": lambda text: f"the {text}",
+        "split": named("splits"),
+        "source": named("sources"),
+        "arch": named("archs"),
+        "stage": named("stages"),
+        "sentence": lambda text: text[:1].upper() + text[1:],
+        "pct": lambda value, digits=1: "n/a" if value is None else f"{100 * value:.{digits}f}%",
+        "times": (lambda value: f"{value:.1f}×") if lang == "en" else (lambda value: f"{value:.1f} 倍"),
+        "num": lambda value: f"{value:,}",
+        "trim_zero": lambda value: f"{value:g}",
+        "tojson": lambda value: json.dumps(value, indent=2, ensure_ascii=False, sort_keys=True),
+    })
     return env
 
 
-def _class_label(words: dict, name: str, lang: str) -> str:
-    """English class names stay as they are; other languages add the translation: Happy（快樂）."""
-    local = words["classes"].get(name, {}).get(lang)
-    return name if lang == "en" or not local else f"{name}（{local}）"
+def _class_label(words: dict, lang: str):
+    """English class names stay as they are. Elsewhere a class is named in the page's language,
+    with the English name added the first time it appears on the page: 快樂（Happy）, then 快樂."""
+    seen: set[str] = set()
+
+    def label(name: str) -> str:
+        local = words["classes"].get(name, {}).get(lang)
+        if lang == "en" or not local:
+            return name
+        if name in seen:
+            return local
+        seen.add(name)
+        return f"{local}（{name}）"
+    return label

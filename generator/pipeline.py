@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from importlib import metadata
 from pathlib import Path
 
+from generator.analysis.regions import region_rule
 from generator.cache import StepCache, digest
 from generator.config import Config
 from generator.context import Paths, Run
@@ -18,6 +19,7 @@ from generator.pages import languages_of, load_notes, page_filename, render_page
 from generator.progress import Progress
 from generator.results import Results
 from generator.sections.cams import run_cams
+from generator.sections.class_maps import run_class_maps
 from generator.sections.dataset import run_dataset
 from generator.sections.evaluation import run_evaluation
 from generator.sections.filters import run_filters
@@ -33,8 +35,8 @@ LIBRARIES = ("tensorflow-cpu", "tensorflow", "keras", "tf-keras-vis", "lime", "n
              "jinja2", "mkdocs", "mkdocs-material", "mkdocs-static-i18n")
 # Each section, in order, and the field of Results it writes; a section reads the ones before it.
 SECTIONS = (("data", run_dataset), ("model", run_model), ("evaluation", run_evaluation), ("samples", run_samples),
-            ("saliency", run_saliency), ("filters", run_filters), ("lime", run_lime), ("cams", run_cams),
-            ("trust", run_trust))
+            ("class_maps", run_class_maps), ("saliency", run_saliency), ("filters", run_filters), ("lime", run_lime),
+            ("cams", run_cams), ("trust", run_trust))
 
 
 @contextmanager
@@ -94,12 +96,14 @@ def collect_facts(results: Results, config: Config) -> dict:
         "per_class_accuracy": evaluation["per_class_accuracy"],
         "confusion_matrix": evaluation["matrix"],
         "samples": results.samples.facts,
+        "class_maps": results.class_maps.facts,
         "saliency": results.saliency.facts,
         "filters": results.filters.facts,
         "lime": results.lime.facts,
         "cams": results.cams.facts,
         "trust": results.trust.facts,
         "flags": describe_all_flags(results),
+        "region_rule": region_rule(),
     }
 
 

@@ -52,6 +52,15 @@ class SamplesResult:
 
 
 @dataclass(frozen=True)
+class ClassMapsResult:
+    pick: np.ndarray                # (M,) indices into the evaluated split, class-balanced
+    images: np.ndarray              # (M, H, W, C) those images in the model's input scale
+    targets: np.ndarray             # (M,) their classes, the class each map explains
+    maps: Mapping[str, np.ndarray]  # method key -> (M, H, W), for the gradient and CAM methods
+    facts: dict
+
+
+@dataclass(frozen=True)
 class SaliencyResult:
     maps: Mapping[str, np.ndarray]  # method key -> (S, H, W), one map per sample image
     facts: dict
@@ -99,6 +108,7 @@ class Results:
     model: ModelResult | None = None
     evaluation: EvaluationResult | None = None
     samples: SamplesResult | None = None
+    class_maps: ClassMapsResult | None = None
     saliency: SaliencyResult | None = None
     filters: FiltersResult | None = None
     lime: LimeSectionResult | None = None

@@ -163,3 +163,35 @@ def test_plots(data, cams):
     cells = [ax for ax in fig.axes if ax.get_label() != "<colorbar>"]
     assert [len(ax.images) for ax in cells] == [1, 0, 1, 0]
     np.testing.assert_array_equal(cells[0].images[0].get_array(), cams["gradcam"][0])
+
+
+def test_the_default_cam_layer_is_the_deepest_feature_block_not_the_class_score_layer():
+    """A Keras 2 mini-Xception ends in Conv2D(7) -> global average pooling -> softmax: its 7
+    channels are the class scores, so the maps are taken at the block before it (the residual Add)."""
+    from pathlib import Path
+
+    from generator.explain.common import cam_layer_candidates, resolve_cam_layer
+    from generator.model.architectures import build_model
+    from generator.model.loading import load_user_model
+
+    xception = load_user_model(Path(__file__).parent / "fixtures" / "mini_xception_k2.h5", 7).model
+    chosen = resolve_cam_layer(xception, None, "methods.cams.layer")
+    assert type(xception.get_layer(chosen.name)).__name__ == "Add" and chosen.grid == (31, 31)
+    assert "conv2d_2" not in [c.name for c in cam_layer_candidates(xception)]      # the class-score conv
+    small = build_model("small", (48, 48, 1), 7)
+    assert resolve_cam_layer(small, None, "methods.cams.layer").name == "relu3_1"
+    assert resolve_cam_layer(small, "conv2_1", "methods.cams.layer").name == "relu2_1"
+    with pytest.raises(Exception, match="methods.cams.layer"):
+        resolve_cam_layer(small, "flatten", "methods.cams.layer")
+
+
+def test_a_layer_followed_only_by_pooling_has_a_uniform_gradient(model, data):
+    from generator.explain.cams import gradient_is_uniform
+
+    images, labels = data
+    inputs = keras.Input((SIZE, SIZE, 1))
+    features = keras.layers.Conv2D(3, 3, padding="same", name="features")(inputs)
+    pooled = keras.Model(inputs, keras.layers.Dense(2, activation="softmax")(
+        keras.layers.GlobalAveragePooling2D()(features)))
+    assert gradient_is_uniform(pooled, images, labels, "features")
+    assert not gradient_is_uniform(model, images, labels, "bars")       # max pooling: one position counts

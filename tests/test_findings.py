@@ -7,10 +7,10 @@ import json
 import numpy as np
 import pytest
 
-from generator.analysis.confusion import describe_confusion
+from generator.analysis.confusion import describe_confusion, tied_at
 from generator.analysis.findings import OUTLIER_MIN_GAP, describe_confusion_notes, describe_flags
 from generator.analysis.regions import describe_attribution_mean
-from generator.vocabulary import FER2013_CLASSES, REGIONS
+from generator.vocabulary import FER2013_CLASSES, OUTSIDE, REGIONS
 
 RECALL = {"Angry": 0.5, "Disgust": 0.2, "Fear": 0.45, "Happy": 0.9, "Sad": 0.5, "Surprise": 0.8, "Neutral": 0.55}
 PAIRS = [{"true": "Fear", "predicted": "Sad", "count": 9, "share": 0.3},
@@ -24,8 +24,6 @@ def test_confusion_notes_name_the_worst_class_and_the_outliers():
     values = np.array(list(RECALL.values()))
     assert notes["mean"] == pytest.approx(values.mean(), abs=1e-4)        # 0.5571
     assert notes["std"] == pytest.approx(values.std(), abs=1e-4)          # 0.2144
-    assert notes["best"] == {"class": "Happy", "accuracy": 0.9}
-    assert notes["worst"] == {"class": "Disgust", "accuracy": 0.2}
     assert notes["spread"] == 0.7
     # More than one standard deviation (0.21) from the mean: Happy +0.34, Surprise +0.24, Disgust -0.36.
     assert [a["class"] for a in notes["above"]] == ["Happy", "Surprise"]
@@ -48,9 +46,8 @@ def test_a_flat_profile_has_no_outliers_and_missing_classes_are_named():
     assert notes["above"] == [] and notes["below"] == []                  # spread 0.08 < OUTLIER_MIN_GAP
     assert notes["spread"] < OUTLIER_MIN_GAP
     assert notes["missing"] == ["Disgust"] and notes["evaluated"] == 6
-    assert notes["best"]["class"] == "Happy" and notes["worst"]["class"] == "Sad"
     empty = describe_confusion_notes({c: None for c in FER2013_CLASSES}, [], FER2013_CLASSES)
-    assert empty["best"] is None and empty["mean"] is None and empty["pairs"] == []
+    assert empty["mean"] is None and empty["pairs"] == []
 
 
 def test_confusion_notes_from_a_real_confusion():
@@ -60,45 +57,66 @@ def test_confusion_notes_from_a_real_confusion():
     predictions[0] = 2
     facts = describe_confusion(labels, predictions, ("A", "B", "C"))
     notes = describe_confusion_notes(facts.per_class_accuracy, facts.confused_pairs, ("A", "B", "C"))
-    assert notes["worst"] == {"class": "B", "accuracy": 0.3}
+    assert facts.worst_classes == ["B"] and facts.best_classes == ["C"]
+    assert facts.chance == pytest.approx(1 / 3, abs=1e-4) and facts.majority_accuracy == pytest.approx(1 / 3, abs=1e-4)
     assert notes["below"][0]["class"] == "B"
     assert notes["pairs"][0] == {"true": "B", "predicted": "A", "count": 7, "share": 0.7, "mutual": False}
 
 
-def shares(**values) -> dict:
-    return {region: values.get(region, 0.0) for region in REGIONS}
+def test_ties_at_the_printed_precision_are_ties():
+    labels = np.repeat(np.arange(4), 10)
+    predictions = labels.copy()
+    predictions[30:33] = 0                                # D: 7 of 10; A, B, C: all right
+    facts = describe_confusion(labels, predictions, ("A", "B", "C", "D"))
+    assert facts.best_classes == ["A", "B", "C"] and facts.worst_classes == ["D"]
+    assert facts.majority_class == "A"                    # equal supports: the first
+    assert tied_at({"x": 0.33331, "y": 0.33329, "z": 0.2}, max) == ["x", "y"]   # equal at 0.1 percentage points
 
 
-def test_flags_outside_the_face_and_unique_regions():
-    by_class = {"Angry": shares(mouth=0.5, eyes=0.3, outside=0.2),
-                "Happy": shares(mouth=0.7, cheeks=0.3),
-                "Sad": shares(eyes=0.4, mouth=0.35, outside=0.25),
-                "Fear": shares(outside=0.6, mouth=0.4)}
-    flags = describe_flags(by_class, method="gradcam")
-    assert {"kind": "outside_face", "class": "Fear", "method": "gradcam", "share": 0.6, "threshold": 0.5} in flags
-    unique = [(f["class"], f["region"], f["share"]) for f in flags if f["kind"] == "unique_region"]
-    assert unique == [("Sad", "eyes", 0.4), ("Fear", "outside", 0.6)]
+def regions_of(**tops) -> dict:
+    """Region facts per class whose top region (and its numbers) are given: class=(region, share, area)."""
+    by_class = {}
+    for cls, (top, share, area) in tops.items():
+        facts = describe_attribution_mean(np.zeros((1, 2, 2)), np.zeros((2, 2), np.uint8), REGIONS).as_dict()
+        facts.update(top=top, images=1, shares={**facts["shares"], **({top: share} if top else {})},
+                     area={**facts["area"], **({top: area} if top else {})},
+                     lift={**facts["lift"], **({top: round(share / area, 4)} if top else {})})
+        by_class[cls] = facts
+    return {"basis": "class", "images": {cls: 8 for cls in tops}, "by_class": by_class}
+
+
+def test_flags_name_a_concentrated_background_and_unique_regions():
+    regions = regions_of(Angry=("mouth", 0.3, 0.05), Happy=("mouth", 0.4, 0.05), Sad=("eyes", 0.3, 0.08),
+                         Fear=("outside", 0.7, 0.55), Neutral=(None, 0, 0))
+    flags = describe_flags(regions, "gradcam", "outside")
+    outside = [f for f in flags if f["kind"] == "outside_face"]
+    assert outside == [{"method": "gradcam", "basis": "class", "kind": "outside_face", "class": "Fear",
+                        "region": "outside", "share": 0.7, "area": 0.55, "lift": 1.2727, "images": 8}]
+    unique = [(f["class"], f["region"]) for f in flags if f["kind"] == "unique_region"]
+    assert unique == [("Sad", "eyes"), ("Fear", "outside")]
     assert not any(f["kind"] == "common_region" for f in flags)
-    assert len(flags) == 3
     assert json.loads(json.dumps(flags)) == flags
-    stricter = describe_flags(by_class, method="gradcam", outside_threshold=0.7)
-    assert not any(f["kind"] == "outside_face" for f in stricter)
+    assert not any(f["kind"] == "outside_face" for f in describe_flags(regions, "gradcam", None))
 
 
-def test_flag_common_region_from_region_shares_objects():
-    regions = np.full((4, 4), REGIONS.index("outside"), np.uint8)
-    regions[:2] = REGIONS.index("cheeks")
-    regions[2:, :2] = REGIONS.index("mouth")
-    cheeks = np.zeros((1, 4, 4))
-    cheeks[0, 0, :3] = 1.0
-    cheeks[0, 3, 0] = 1.0
-    by_class = {"Happy": describe_attribution_mean(cheeks, regions),
-                "Sad": describe_attribution_mean(cheeks * 2, regions)}
-    flags = describe_flags(by_class, method="saliency")
-    assert flags == [{"kind": "common_region", "method": "saliency", "region": "cheeks",
-                      "classes": ["Happy", "Sad"], "mean_share": 0.75}]
+def test_a_large_background_share_under_its_area_is_not_flagged():
+    """Half the mass on a background that covers 56% of the image is less than a flat map gives."""
+    layout = np.full(100, REGIONS.index("mouth"), np.uint8)
+    layout[:56] = OUTSIDE
+    layout = layout.reshape(10, 10)
+    half = np.where(layout == OUTSIDE, 0.5 / 56, 0.5 / 44)
+    facts = describe_attribution_mean(half[None], layout, REGIONS).as_dict()
+    regions = {"basis": "sample", "images": {"Surprise": 1}, "by_class": {"Surprise": facts}}
+    assert facts["shares"]["outside"] == pytest.approx(0.5, abs=1e-3)
+    assert not [f for f in describe_flags(regions, "gradcam", "outside") if f["kind"] == "outside_face"]
 
 
-def test_no_flags_without_attribution():
-    assert describe_flags({"Happy": shares(), "Sad": shares()}) == []
-    assert describe_flags({"Happy": shares(mouth=1.0)}) == []
+def test_flag_common_region():
+    regions = regions_of(Happy=("cheeks", 0.5, 0.1), Sad=("cheeks", 0.3, 0.1))
+    flags = describe_flags(regions, "saliency", "outside")
+    assert flags == [{"method": "saliency", "basis": "class", "kind": "common_region", "region": "cheeks",
+                      "classes": ["Happy", "Sad"], "mean_share": 0.4, "mean_lift": 4.0}]
+
+
+def test_no_flags_without_a_named_region():
+    assert describe_flags(regions_of(Happy=(None, 0, 0), Sad=(None, 0, 0)), "saliency", "outside") == []

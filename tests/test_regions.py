@@ -12,9 +12,12 @@ import pytest
 
 from generator.analysis.regions import (
     DEFAULT_TEMPLATE,
+    MIN_LIFT,
+    MIN_SHARE,
     describe_attribution,
     describe_attribution_mean,
     describe_lime_regions,
+    summarise_classes,
     template_region_map,
 )
 from generator.analysis.trust import compute_localisation
@@ -41,55 +44,93 @@ def faces():
 
 def test_mouth_blob_is_top_on_exact_synthetic_regions(faces):
     maps = np.stack([blob_on(regions, MOUTH) for regions in faces.regions])
-    facts = describe_attribution(maps, faces.regions)
+    facts = describe_attribution(maps, faces.regions, REGIONS)
     assert len(facts) == len(faces.images)
     for fact in facts:
-        assert fact.top == "mouth"
-        assert fact.ranking[0] == "mouth" and len(fact.ranking) <= 3
-        assert fact.shares["mouth"] > 0.5
+        assert fact.top == "mouth" and fact.ranking[0] == "mouth" and len(fact.ranking) <= 3
+        assert fact.shares["mouth"] > 0.5 and fact.lift["mouth"] > 5
         assert sum(fact.shares.values()) == pytest.approx(1.0, abs=1e-3)
         assert fact.images == 1
 
 
-def test_mouth_blob_is_top_on_the_template():
+def test_mouth_blob_is_top_on_the_template_with_its_lift():
     template = template_region_map()
-    fact, = describe_attribution(blob_on(template, MOUTH)[None], template)
-    assert fact.top == "mouth" and fact.top_by_density == "mouth"
+    fact, = describe_attribution(blob_on(template, MOUTH)[None], template, REGIONS)
+    assert fact.top == "mouth" and fact.tied == [] and fact.reliance == "clear"
     assert fact.shares["mouth"] > 0.9
+    assert fact.lift["mouth"] == pytest.approx(fact.shares["mouth"] / fact.area["mouth"], rel=1e-3)
     assert fact.shares["forehead"] == 0.0          # the negative band was ignored
 
 
-def test_density_lets_a_small_dense_region_beat_a_large_diffuse_one():
+def test_a_uniform_map_names_no_region():
+    template = template_region_map()
+    fact, = describe_attribution(np.ones((1, 48, 48)), template, REGIONS)
+    assert fact.top is None and fact.ranking == [] and fact.lead is None and fact.reliance is None
+    assert all(v == pytest.approx(1.0, abs=1e-3) for v in fact.lift.values())
+    assert fact.images == 1                          # it has mass, just nowhere in particular
+
+
+def test_the_background_is_named_only_when_over_represented():
+    template = template_region_map()
+    outside = template == OUTSIDE
+    area = outside.mean()
+    # A large share on the background, but less than its area predicts: not named.
+    under = np.where(outside, 0.9, 1.0 + 0.1 * area / (1 - area))
+    fact, = describe_attribution(under[None], template, REGIONS)
+    assert fact.shares["outside"] == pytest.approx(0.9 * area, abs=1e-3) and fact.lift["outside"] < 1.0
+    assert fact.top != "outside"
+    # All of it on the background: named, with its lift.
+    fact, = describe_attribution(outside[None].astype(float), template, REGIONS)
+    assert fact.top == "outside" and fact.lift["outside"] == pytest.approx(1 / area, rel=1e-3)
+
+
+def test_a_small_dense_region_beats_a_large_diffuse_one_but_not_on_a_few_pixels():
     template = template_region_map()
     area = {r: float(np.mean(template == i)) for i, r in enumerate(REGIONS)}
     attribution = np.where(template == CHEEKS, 0.6 / np.sum(template == CHEEKS), 0.0)
     attribution[template == NOSE] = 0.4 / np.sum(template == NOSE)
-    fact, = describe_attribution(attribution[None], template)
+    fact, = describe_attribution(attribution[None], template, REGIONS)
     assert fact.shares["cheeks"] == pytest.approx(0.6) and fact.shares["nose"] == pytest.approx(0.4)
-    assert fact.top == "cheeks" and fact.top_by_density == "nose"
-    assert fact.ranking == ["cheeks", "nose"] and fact.ranking_by_density == ["nose", "cheeks"]
-    assert fact.density["nose"] == pytest.approx(0.4 / area["nose"], abs=1e-3)
-    assert fact.density["cheeks"] == pytest.approx(0.6 / area["cheeks"], abs=1e-3)
-    assert fact.area["cheeks"] == pytest.approx(area["cheeks"], abs=1e-4)
+    assert fact.ranking == ["nose", "cheeks"] and fact.top == "nose"        # ranked by lift, not share
+    assert fact.lift["nose"] == pytest.approx(0.4 / area["nose"], abs=1e-3)
+    assert fact.lead == pytest.approx(fact.lift["nose"] / fact.lift["cheeks"], abs=1e-3)
+    # A two-pixel region twice as bright as the rest: a lift near 2, but under MIN_SHARE of the mass.
+    tiny = np.full((8, 8), OUTSIDE, np.uint8)
+    tiny[0, :2] = MOUTH
+    speck = np.where(tiny == MOUTH, 2.0, 1.0)
+    fact, = describe_attribution(speck[None], tiny, REGIONS)
+    assert fact.lift["mouth"] > MIN_LIFT and fact.shares["mouth"] < MIN_SHARE and fact.top is None
+
+
+def test_close_lifts_are_a_tie():
+    regions = np.full((4, 8), OUTSIDE, np.uint8)
+    regions[0, :2], regions[3, :2] = MOUTH, EYES                  # two regions of 2 pixels each
+    maps = np.zeros((1, 4, 8))
+    maps[0, 0, :2], maps[0, 3, :2] = 1.0, 0.95                    # lifts 8.2 and 7.8: within 10%
+    fact, = describe_attribution(maps, regions, REGIONS)
+    assert fact.top == "mouth" and fact.tied == ["eyes"] and fact.reliance == "even"
+    maps[0, 3, :2] = 0.5                                           # now clearly behind
+    fact, = describe_attribution(maps, regions, REGIONS)
+    assert fact.tied == [] and fact.reliance == "clear"
 
 
 def test_all_zero_and_all_negative_maps_give_zeros_without_warnings(faces):
     maps = np.stack([np.zeros((48, 48)), -np.ones((48, 48))])
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        facts = describe_attribution(maps, faces.regions[:2])
-        mean = describe_attribution_mean(maps, faces.regions[:2])
+        facts = describe_attribution(maps, faces.regions[:2], REGIONS)
+        mean = describe_attribution_mean(maps, faces.regions[:2], REGIONS)
     for fact in facts + [mean]:
-        assert fact.top is None and fact.top_by_density is None and fact.ranking == []
-        assert set(fact.shares.values()) == {0.0} and fact.images == 0
-        assert all(d == 0.0 for d in fact.density.values() if d is not None)
+        assert fact.top is None and fact.ranking == [] and fact.images == 0
+        assert set(fact.shares.values()) == {0.0}
+        assert all(v == 0.0 for v in fact.lift.values() if v is not None)
 
 
-def test_absent_region_has_no_density():
+def test_absent_region_has_no_lift():
     regions = np.full((4, 4), NOSE, np.uint8)
     regions[:2] = MOUTH
-    fact, = describe_attribution(np.ones((1, 4, 4, 1)), regions)
-    assert fact.density["eyes"] is None and fact.density["mouth"] == 1.0
+    fact, = describe_attribution(np.ones((1, 4, 4, 1)), regions, REGIONS)
+    assert fact.lift["eyes"] is None and fact.lift["mouth"] == 1.0
     assert fact.area == {**{r: 0.0 for r in REGIONS}, "mouth": 0.5, "nose": 0.5}
 
 
@@ -100,18 +141,31 @@ def test_mean_over_a_class_averages_shares_and_skips_empty_maps():
     maps[0, 0] = 5.0                       # all mouth
     maps[1, 3, 0] = 0.3                    # three quarters on the eyes (scale does not matter)
     maps[1, 0, 0] = 0.1                    # one quarter on the mouth
-    mean = describe_attribution_mean(maps, regions)
+    mean = describe_attribution_mean(maps, regions, REGIONS)
     assert mean.images == 2
     assert mean.shares["mouth"] == pytest.approx((1 + 0.25) / 2)
     assert mean.shares["eyes"] == pytest.approx(0.75 / 2)
-    assert mean.density["mouth"] == pytest.approx(0.625 / 0.25)
+    assert mean.lift["mouth"] == pytest.approx(0.625 / 0.25)
     assert mean.top == "mouth" and mean.as_dict()["ranking"] == ["mouth", "eyes"]
     assert json.loads(json.dumps(mean.as_dict())) == mean.as_dict()          # plain JSON values
 
 
+def test_summary_over_classes_uses_mean_shares_and_areas():
+    regions = np.full((4, 4), OUTSIDE, np.uint8)
+    regions[0], regions[3] = MOUTH, EYES
+    on = {name: np.where(regions == index, 1.0, 0.0)[None] for name, index in (("mouth", MOUTH), ("eyes", EYES))}
+    by_class = {"A": describe_attribution_mean(on["mouth"], regions, REGIONS).as_dict(),
+                "B": describe_attribution_mean(on["mouth"], regions, REGIONS).as_dict(),
+                "C": describe_attribution_mean(on["eyes"], regions, REGIONS).as_dict()}
+    summary = summarise_classes(by_class, REGIONS)
+    assert summary["shares"]["mouth"] == pytest.approx(2 / 3, abs=1e-3) and summary["top"] == "mouth"
+    assert summary["classes_by_top"] == {"eyes": 1, "mouth": 2}
+    assert summary["lift"]["mouth"] == pytest.approx((2 / 3) / 0.25, abs=1e-3)
+
+
 def test_shapes_must_match():
     with pytest.raises(ValueError, match="do not match"):
-        describe_attribution(np.ones((2, 8, 8)), np.zeros((2, 4, 4), np.uint8))
+        describe_attribution(np.ones((2, 8, 8)), np.zeros((2, 4, 4), np.uint8), REGIONS)
 
 
 def test_template_scales_and_covers_every_region():
@@ -136,34 +190,29 @@ def test_config_boxes_replace_one_region_and_smaller_boxes_win():
     assert set(DEFAULT_TEMPLATE) == set(REGIONS) - {"outside"}
 
 
-def test_lime_regions_match_a_hand_computed_segmentation():
+def test_lime_regions_name_the_strongest_superpixels_by_weight():
     # A 4 x 4 image in four 2 x 2 superpixels (0 1 / 2 3); each holds the regions below.
     segments = np.array([[0, 0, 1, 1], [0, 0, 1, 1], [2, 2, 3, 3], [2, 2, 3, 3]])
     regions = np.array([[EYES, EYES, NOSE, NOSE],
                         [MOUTH, EYES, NOSE, MOUTH],
                         [MOUTH, MOUTH, CHEEKS, CHEEKS],
                         [MOUTH, MOUTH, CHEEKS, OUTSIDE]], np.uint8)
-    weights = np.array([0.5, 0.2, -0.3, -0.01])
-    facts = describe_lime_regions(segments, weights, regions, top=2)
+    weights = np.array([0.2, 0.5, -0.3, -0.01])       # the nose superpixel (1) weighs most
+    facts = describe_lime_regions(segments, weights, regions, REGIONS, top=2)
     support, oppose = facts["supporting"], facts["opposing"]
-    assert [s["id"] for s in support["segments"]] == [0, 1]
-    assert [s["region"] for s in support["segments"]] == ["eyes", "nose"]
-    assert support["pixels"] == 8
-    assert support["shares"]["eyes"] == 0.375 and support["shares"]["nose"] == 0.375
-    assert support["shares"]["mouth"] == 0.25 and support["top"] == "eyes"   # tie: REGIONS order
-    assert [s["id"] for s in oppose["segments"]] == [2, 3]
-    assert oppose["segments"][0] == {"id": 2, "weight": -0.3, "pixels": 4, "region": "mouth"}
-    assert oppose["shares"]["mouth"] == 0.5 and oppose["shares"]["cheeks"] == 0.375
-    assert oppose["shares"]["outside"] == 0.125 and oppose["top"] == "mouth"
+    assert [s["id"] for s in support["segments"]] == [1, 0]
+    assert support["strongest"] == "nose"              # by weight, not by the pixels the group covers
+    assert support["segments"][1] == {"id": 0, "weight": 0.2, "pixels": 4, "region": "eyes", "region_share": 0.75}
+    assert [s["id"] for s in oppose["segments"]] == [2, 3] and oppose["strongest"] == "mouth"
+    assert oppose["segments"][1]["region"] == "cheeks" and oppose["segments"][1]["region_share"] == 0.75
     assert json.loads(json.dumps(facts)) == facts
 
 
 def test_lime_regions_without_opposing_superpixels():
     segments = np.array([[0, 1], [0, 1]])
-    facts = describe_lime_regions(segments, np.array([0.4, 0.0]), np.full((2, 2), NOSE, np.uint8))
+    facts = describe_lime_regions(segments, np.array([0.4, 0.0]), np.full((2, 2), NOSE, np.uint8), REGIONS)
     assert [s["id"] for s in facts["supporting"]["segments"]] == [0]
-    assert facts["opposing"] == {"segments": [], "pixels": 0, "shares": {r: 0.0 for r in REGIONS},
-                                 "top": None}
+    assert facts["opposing"] == {"segments": [], "strongest": None}
 
 
 def test_localisation_share_and_pointing_game():

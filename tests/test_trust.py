@@ -1,6 +1,7 @@
 """Section 5 measures on models and maps whose answers are known, and their figures."""
 
 import os
+import re
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
@@ -424,7 +425,65 @@ def test_lime_is_measured_on_the_sample_images(tiny_project):
     assert 0 < lime["deletion_auc"] < 1 and 0 < lime["insertion_auc"] < 1
     assert lime["sanity_passed"] == (lime["sanity_final_correlation"] < trust["sanity_threshold"])
     assert "lime" not in trust["localisation_by_class"]   # per-class lift needs more than one image a class
-    for lang, name in (("en", "random order"), ("zh-TW", "隨機順序")):
+    words = {"en": ("random order", {"better": "better than random", "no_better": "no better than random",
+                                     "worse": "worse than random"}),
+             "zh-TW": ("隨機順序", {"better": "優於隨機", "no_better": "不比隨機好", "worse": "比隨機差"})}
+    for lang, (name, verdicts) in words.items():
         page = (tiny_project / "docs" / f"lime.{lang}.md").read_text()
-        assert f"| LIME | 7 | {lime['deletion_auc']:.3f} | {lime['insertion_auc']:.3f} |" in page
+        row = re.search(r"^\| LIME \| 7 \| (.*)$", page, re.M).group(1)
+        assert f"{lime['deletion_auc']:.3f}" in row and f"{lime['insertion_auc']:.3f}" in row
+        assert verdicts[lime["deletion"]] in row and verdicts[lime["insertion"]] in row
         assert f"| {name} | 7 | {samples['random']['deletion_auc']:.3f} |" in page
+
+
+# --- verdicts ----------------------------------------------------------------------------------
+
+def _curves(aucs: np.ndarray):
+    from generator.analysis.trust import CurveSet
+
+    return CurveSet(np.zeros((len(aucs), 3)), np.zeros(3), np.asarray(aucs, np.float32), float(np.mean(aucs)))
+
+
+def test_a_method_beats_random_only_by_more_than_twice_its_standard_error():
+    from generator.analysis.trust import DeletionInsertionResult, compare_with_random
+
+    rng = np.random.default_rng(0)
+    random = rng.uniform(0.4, 0.6, 20)
+    result = DeletionInsertionResult(
+        np.linspace(0, 1, 3),
+        deletion={"clear": _curves(random - 0.2), "noise": _curves(random + rng.normal(0, 0.05, 20)),
+                  "bad": _curves(random + 0.2)},
+        insertion={"clear": _curves(random + 0.2), "noise": _curves(random + rng.normal(0, 0.05, 20)),
+                   "bad": _curves(random - 0.2)},
+        random_deletion=_curves(random), random_insertion=_curves(random), baseline="blur",
+        model_calls=0, model_images=0)
+    verdicts = compare_with_random(result)
+    assert (verdicts["clear"]["deletion"], verdicts["clear"]["insertion"]) == ("better", "better")
+    assert verdicts["clear"]["deletion_gain"] == pytest.approx(0.2, abs=1e-4)
+    assert verdicts["noise"]["deletion"] == "no_better" and verdicts["noise"]["insertion"] == "no_better"
+    assert (verdicts["bad"]["deletion"], verdicts["bad"]["insertion"]) == ("worse", "worse")
+
+
+def test_randomisation_verdicts_name_the_stage_a_method_first_changes_at():
+    from generator.analysis.trust import RandomisationResult
+
+    means = {"early": np.array([0.3, 0.2, 0.1]), "late": np.array([0.9, 0.6, 0.2]),
+             "never": np.array([0.9, 0.95, 0.8]), "bounces": np.array([0.2, 0.7, 0.6])}
+    result = RandomisationResult((("out",), ("dense",), ("conv",)), ("out", "dense", "conv"), 2, {}, means,
+                                 {}, {}, {}, 0.5, 0, {}, 0)
+    checked = judged(result, 0.5)
+    assert checked.verdicts == {"early": "head", "late": "late", "never": "never", "bounces": "never"}
+    assert checked.first_below == {"early": 0, "late": 2, "never": None, "bounces": 0}
+    assert checked.passed == {"early": True, "late": True, "never": False, "bounces": False}
+
+
+def test_the_head_is_the_stages_without_spatial_output(trained):
+    from generator.analysis.trust.randomisation import head_stages
+    from generator.model.architectures import build_model
+
+    small = build_model("small", (48, 48, 1), 7)
+    assert head_stages(small, randomisation_stages(small)) == 2          # predictions, dense
+    inputs = keras.Input((8, 8, 1))
+    scores = keras.layers.Conv2D(3, 3, padding="same", name="scores")(keras.layers.Conv2D(4, 3, name="c")(inputs))
+    conv_head = keras.Model(inputs, keras.layers.GlobalAveragePooling2D()(scores))
+    assert head_stages(conv_head, randomisation_stages(conv_head)) == 1   # at least the first stage

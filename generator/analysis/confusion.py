@@ -6,16 +6,23 @@ from dataclasses import dataclass
 
 import numpy as np
 
+# Recalls equal to this many decimals (a tenth of a percentage point, as the pages print
+# them) are ties.
+TIE_DECIMALS = 3
+
 
 @dataclass(frozen=True)
 class ConfusionFacts:
     matrix: list[list[int]]             # rows = true class, columns = predicted class
     accuracy: float
+    chance: float                       # 1 / number of classes
+    majority_class: str                 # the most frequent class of the split
+    majority_accuracy: float            # accuracy of always predicting it
     per_class_accuracy: dict[str, float | None]   # None for a class absent from the split
     support: dict[str, int]
     confused_pairs: list[dict]          # {"true", "predicted", "count", "share"}, largest first
-    best_class: str | None              # highest per-class accuracy (first in class order on ties)
-    worst_class: str | None
+    best_classes: list[str]             # every class tied at the highest recall, in class order
+    worst_classes: list[str]            # every class tied at the lowest recall
 
 
 def describe_confusion(labels: np.ndarray, predictions: np.ndarray, class_names, top: int = 3) -> ConfusionFacts:
@@ -29,12 +36,21 @@ def describe_confusion(labels: np.ndarray, predictions: np.ndarray, class_names,
     off.sort(key=lambda t: (-t[0], t[1], t[2]))
     pairs = [{"true": class_names[i], "predicted": class_names[j], "count": n,
               "share": round(n / int(support[i]), 4)} for n, i, j in off[:top]]
-    accuracy = float(np.trace(matrix) / max(matrix.sum(), 1))
-    present = {name: value for name, value in recall.items() if value is not None}
-    best = max(present, key=lambda name: present[name], default=None)
-    worst = min(present, key=lambda name: present[name], default=None)
-    return ConfusionFacts(matrix.tolist(), round(accuracy, 4), recall,
-                          {name: int(support[i]) for i, name in enumerate(class_names)}, pairs, best, worst)
+    total = max(int(matrix.sum()), 1)
+    majority = int(np.argmax(support))
+    return ConfusionFacts(matrix.tolist(), round(float(np.trace(matrix)) / total, 4), round(1 / k, 4),
+                          class_names[majority], round(int(support[majority]) / total, 4), recall,
+                          {name: int(support[i]) for i, name in enumerate(class_names)}, pairs,
+                          tied_at(recall, max), tied_at(recall, min))
+
+
+def tied_at(values: dict, pick) -> list[str]:
+    """The names whose value, at TIE_DECIMALS, equals `pick` (max or min) of the known values."""
+    known = {name: round(value, TIE_DECIMALS) for name, value in values.items() if value is not None}
+    if not known:
+        return []
+    chosen = pick(known.values())
+    return [name for name, value in known.items() if value == chosen]
 
 
 def row_normalise(matrix) -> np.ndarray:

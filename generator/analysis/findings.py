@@ -8,13 +8,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from generator.vocabulary import REGIONS
-
 # A class's recall is "far from the mean" when it differs from the mean recall by more than
 # one (population) standard deviation AND by at least this much (so a flat profile has none).
 OUTLIER_MIN_GAP = 0.10
-# "Attention mostly outside the face": the `outside` share of a class exceeds this.
-OUTSIDE_THRESHOLD = 0.5
 
 
 def describe_confusion_notes(per_class_accuracy: dict, confused_pairs: list, class_names,
@@ -24,17 +20,16 @@ def describe_confusion_notes(per_class_accuracy: dict, confused_pairs: list, cla
     `per_class_accuracy` {class: recall or None (absent)}, `confused_pairs` [{"true",
     "predicted", "count", "share"}] largest first (analysis.confusion). Returns {"evaluated":
     number of classes with a recall, "missing": [classes without], "mean", "std", "spread"
-    (best - worst), "best" / "worst": {"class", "accuracy"} or None (ties: first in class
-    order), "above" / "below": [{"class", "accuracy", "gap": recall - mean}] largest |gap|
-    first, "pairs": the first `top` pairs, each with "mutual": whether the reverse pair is
-    also among them}.
+    (best - worst), "above" / "below": [{"class", "accuracy", "gap": recall - mean}] largest
+    |gap| first, "pairs": the first `top` pairs, each with "mutual": whether the reverse pair
+    is also among them}.
     """
     present = [c for c in class_names if per_class_accuracy.get(c) is not None]
     recall = np.array([per_class_accuracy[c] for c in present], dtype=np.float64)
     notes = {"evaluated": len(present), "missing": [c for c in class_names if c not in present]}
     if not present:
-        return {**notes, "mean": None, "std": None, "spread": None, "best": None, "worst": None,
-                "above": [], "below": [], "pairs": _pairs(confused_pairs, top)}
+        return {**notes, "mean": None, "std": None, "spread": None, "above": [], "below": [],
+                "pairs": _pairs(confused_pairs, top)}
     mean, std = float(recall.mean()), float(recall.std())
     gaps = recall - mean
     far = (np.abs(gaps) > std) & (np.abs(gaps) >= OUTLIER_MIN_GAP - 1e-9)
@@ -45,8 +40,6 @@ def describe_confusion_notes(per_class_accuracy: dict, confused_pairs: list, cla
         "mean": round(mean, 4),
         "std": round(std, 4),
         "spread": round(float(recall.max() - recall.min()), 4),
-        "best": entry(int(np.argmax(recall))),
-        "worst": entry(int(np.argmin(recall))),
         "above": [{**entry(i), "gap": round(float(gaps[i]), 4)} for i in outliers if gaps[i] > 0],
         "below": [{**entry(i), "gap": round(float(gaps[i]), 4)} for i in outliers if gaps[i] < 0],
         "pairs": _pairs(confused_pairs, top),
@@ -63,58 +56,58 @@ def _pairs(confused_pairs: list, top: int) -> list[dict]:
 
 # --- attribution flags --------------------------------------------------------------------------
 
-def describe_flags(region_shares_by_class: dict, method: str | None = None,
-                   outside_threshold: float = OUTSIDE_THRESHOLD) -> list[dict]:
-    """Every flag of every rule for one method's per-class region shares.
+def describe_flags(regions: dict, method: str, background: str | None) -> list[dict]:
+    """Every flag of every rule for one method's region facts ({"basis", "images", "by_class":
+    {class: RegionFacts.as_dict()}}, see sections.regions). Flags come from each class's named
+    top region, so a region is flagged only where it is over-represented for its area:
 
-    `region_shares_by_class` {class: {region: share}} (or {class: RegionShares}). Flags:
-    {"kind": "outside_face", "class", "method", "share", "threshold"}: the class's `outside`
-    share exceeds the threshold; {"kind": "unique_region", "class", "method", "region",
-    "share"}: no other class has this top region; {"kind": "common_region", "method",
-    "region", "classes", "mean_share"}: every class (two or more) has the same top region.
+    {"kind": "outside_face", ...}: a class's maps concentrate on `background` (no such flag
+    when the regions have no background); {"kind": "unique_region", ...}: no other class has
+    this top region; {"kind": "common_region", "region", "classes", ...}: every class (two or
+    more) has the same top region. Each carries the method, the basis ("class": over the
+    class's test images; "sample": one image) and the numbers behind it.
     """
-    shares = {c: _shares_of(s) for c, s in region_shares_by_class.items()}
+    by_class, basis = regions["by_class"], regions["basis"]
     flags = []
     for rule in FLAG_RULES:
-        flags += rule(shares, method, outside_threshold=outside_threshold)
+        flags += [{"method": method, "basis": basis, **flag} for flag in rule(by_class, background)]
+    for flag in flags:
+        if "class" in flag:
+            flag["images"] = regions["images"][flag["class"]]
     return flags
 
 
-def flag_outside_face(shares: dict, method, outside_threshold: float = OUTSIDE_THRESHOLD, **_) -> list[dict]:
-    """Classes whose attribution lies mostly outside the face."""
-    return [{"kind": "outside_face", "class": c, "method": method, "share": round(s["outside"], 4),
-             "threshold": outside_threshold}
-            for c, s in shares.items() if s.get("outside", 0.0) > outside_threshold]
+def flag_outside_face(by_class: dict, background: str | None) -> list[dict]:
+    """Classes whose maps concentrate outside the face (the background is their top region)."""
+    if background is None:
+        return []
+    return [{"kind": "outside_face", "class": c, **_numbers(f, background)}
+            for c, f in by_class.items() if f["top"] == background]
 
 
-def flag_unique_regions(shares: dict, method, **_) -> list[dict]:
+def flag_unique_regions(by_class: dict, background: str | None) -> list[dict]:
     """Classes whose top region is the top region of no other class."""
-    tops = {c: _top(s) for c, s in shares.items()}
-    if len([t for t in tops.values() if t]) < 2:
+    tops = {c: f["top"] for c, f in by_class.items() if f["top"] is not None}
+    if len(tops) < 2:
         return []
-    return [{"kind": "unique_region", "class": c, "method": method, "region": t,
-             "share": round(shares[c][t], 4)}
-            for c, t in tops.items() if t and sum(u == t for u in tops.values()) == 1]
+    return [{"kind": "unique_region", "class": c, "region": t, **_numbers(by_class[c], t)}
+            for c, t in tops.items() if list(tops.values()).count(t) == 1]
 
 
-def flag_common_region(shares: dict, method, **_) -> list[dict]:
+def flag_common_region(by_class: dict, background: str | None) -> list[dict]:
     """Every class (at least two) has the same top region."""
-    tops = {c: _top(s) for c, s in shares.items()}
-    regions = set(tops.values())
-    if len(tops) < 2 or len(regions) != 1 or None in regions:
+    tops = {f["top"] for f in by_class.values()}
+    if len(by_class) < 2 or len(tops) != 1 or None in tops:
         return []
-    region = regions.pop()
-    return [{"kind": "common_region", "method": method, "region": region, "classes": list(tops),
-             "mean_share": round(float(np.mean([s[region] for s in shares.values()])), 4)}]
+    region = tops.pop()
+    return [{"kind": "common_region", "region": region, "classes": list(by_class),
+             "mean_share": round(float(np.mean([f["shares"][region] for f in by_class.values()])), 4),
+             "mean_lift": round(float(np.mean([f["lift"][region] for f in by_class.values()])), 4)}]
 
 
 FLAG_RULES = (flag_outside_face, flag_unique_regions, flag_common_region)
 
 
-def _shares_of(value) -> dict:
-    return dict(getattr(value, "shares", value))
-
-
-def _top(shares: dict) -> str | None:
-    """The region with the largest positive share (ties: first in REGIONS order)."""
-    return max((r for r in REGIONS if shares.get(r, 0.0) > 0), key=lambda r: shares[r], default=None)
+def _numbers(facts: dict, region: str) -> dict:
+    return {"region": region, "share": facts["shares"][region], "area": facts["area"][region],
+            "lift": facts["lift"][region]}

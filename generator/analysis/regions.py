@@ -9,10 +9,6 @@ import numpy as np
 from generator.vocabulary import OUTSIDE, REGIONS
 
 FACE_REGIONS = REGIONS[:OUTSIDE]
-# A region leads the next "clearly" by at least this difference of mean shares, "slightly" by
-# at least SLIGHT_MARGIN; below it the two hold about even shares.
-CLEAR_MARGIN = 0.15
-SLIGHT_MARGIN = 0.05
 
 
 def _on48(x0: int, y0: int, x1: int, y1: int) -> tuple[float, float, float, float]:
@@ -63,88 +59,84 @@ def _area(box) -> float:
 
 # --- attribution shares -----------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class RegionShares:
-    """Where one image's (or one class's) positive attribution mass lies among the REGIONS.
+# A region is named as where a map falls only when it is over-represented for its area: it
+# holds at least MIN_LIFT times the share of the map's positive mass that its share of the
+# pixels predicts (a flat map has lift 1 everywhere), and at least MIN_SHARE of the mass, so
+# a region of a few pixels cannot win on a handful of bright ones.
+MIN_LIFT = 1.2
+MIN_SHARE = 0.10
+# Named regions whose lifts are within this ratio of the first's are tied with it; the first
+# leads "clearly" from CLEAR_LEAD on, "slightly" in between.
+TIE_RATIO = 1.1
+CLEAR_LEAD = 1.5
 
-    `shares`: each region's share of the positive mass (they sum to 1; all 0 for a map with
-    no positive mass). `area`: each region's share of the image's pixels. `density`: share /
-    area, 1 meaning "as much as its size predicts" (None for a region absent from the image).
-    `top` / `top_by_density`: the region with the largest share / density (None without mass;
-    ties go to the first in REGIONS order). `ranking` / `ranking_by_density`: up to k regions
-    with positive share, best first. `images`: how many maps with positive mass went in.
-    Floats are rounded to 4 decimals.
+
+def region_rule() -> dict:
+    """The rule that names a region, for the pages to state."""
+    return {"min_lift": MIN_LIFT, "min_share": MIN_SHARE, "tie_margin": round(TIE_RATIO - 1, 4),
+            "clear_lead": CLEAR_LEAD}
+
+
+@dataclass(frozen=True)
+class RegionFacts:
+    """Where a map's (or a group's mean) positive attribution mass lies among the regions.
+
+    `shares`: each region's share of the positive mass (they sum to 1; all 0 without mass).
+    `area`: each region's share of the pixels. `lift`: share / area, 1 being what a flat map
+    gives (None for a region absent from the image). `ranking`: the named regions (see
+    MIN_LIFT, MIN_SHARE), highest lift first, at most three; `top` the first (None: nothing is
+    over-represented); `tied`: the other named regions within TIE_RATIO of the top's lift.
+    `lead`: the top's lift over the next region's (the next named one, else the highest other
+    lift); `reliance` puts it in words: "clear", "slight" or "even" (a tie). `images`: maps
+    with positive mass that went in. Floats are rounded to 4 decimals.
     """
 
     shares: dict[str, float]
     area: dict[str, float]
-    density: dict[str, float | None]
-    top: str | None
-    top_by_density: str | None
+    lift: dict[str, float | None]
     ranking: list[str]
-    ranking_by_density: list[str]
+    top: str | None
+    tied: list[str]
+    lead: float | None
+    reliance: str | None
     images: int
 
     def as_dict(self) -> dict:
         return asdict(self)
 
 
-def describe_attribution(maps, region_maps, top_k: int = 3) -> list[RegionShares]:
+def describe_attribution(maps, region_maps, names: tuple[str, ...]) -> list[RegionFacts]:
     """Per image, the regions holding its positive attribution mass.
 
     `maps` (N, H, W) (or (N, H, W, 1)); negative values are ignored. `region_maps` (N, H, W)
-    uint8 REGIONS indices, or one (H, W) map (a template) used for every image.
+    uint8 indices into `names`, or one (H, W) map (a template) used for every image.
     """
-    mass, pixels = _region_sums(maps, region_maps)
-    return [_shares(m[None], p[None], top_k) for m, p in zip(mass, pixels)]
+    mass, pixels = _region_sums(maps, region_maps, len(names))
+    return [_facts(m[None], p[None], names) for m, p in zip(mass, pixels)]
 
 
-def describe_attribution_mean(maps, region_maps, top_k: int = 3) -> RegionShares:
-    """The regions of a group of images (one class): the mean of their per-image shares.
-
-    Maps without positive mass are left out of the mean. Density is the mean share divided
-    by the mean area of each region over the images.
-    """
-    mass, pixels = _region_sums(maps, region_maps)
-    return _shares(mass, pixels, top_k)
+def describe_attribution_mean(maps, region_maps, names: tuple[str, ...]) -> RegionFacts:
+    """The regions of a group of images (one class): the mean of their per-image shares over
+    the maps with positive mass, against the mean area of each region."""
+    mass, pixels = _region_sums(maps, region_maps, len(names))
+    return _facts(mass, pixels, names)
 
 
-def summarise_classes(by_class: dict) -> dict:
-    """Over the classes' region facts ({class: RegionShares.as_dict()}): the mean share and
-    density of each region, the regions ranked by share, and how clearly the first leads.
-
-    `margin` is the first region's mean share minus the second's; `reliance` puts it in
-    words: "clear" (at least CLEAR_MARGIN), "slight" (at least SLIGHT_MARGIN) or "even".
-    `classes_by_top` counts the classes whose top region each region is.
-    """
-    described = [facts for facts in by_class.values() if facts["top"] is not None]
+def summarise_classes(by_class: dict, names: tuple[str, ...]) -> dict:
+    """Over the classes' region facts ({class: RegionFacts.as_dict()}): the same facts for the
+    mean of their shares and areas, and `classes_by_top`: region -> classes it is the top of."""
+    described = [facts for facts in by_class.values() if facts["images"]]
     if not described:
-        return {"shares": {}, "density": {}, "ranking": [], "top": None, "margin": 0.0, "reliance": None,
-                "top_by_density": None, "classes_by_top": {}}
-    shares = {r: round(float(np.mean([f["shares"][r] for f in described])), 4) for r in REGIONS}
-    density = {r: _mean_of_known([f["density"][r] for f in described]) for r in REGIONS}
-    ranking = sorted((r for r in REGIONS if shares[r] > 0), key=lambda r: (-shares[r], REGIONS.index(r)))
-    known = {r: value for r, value in density.items() if value}
-    dense = sorted(known, key=lambda r: (-known[r], REGIONS.index(r)))
-    tops = [f["top"] for f in described]
-    second = shares[ranking[1]] if len(ranking) > 1 else 0.0
-    margin = round(shares[ranking[0]] - second, 4)
-    return {"shares": shares, "density": density, "ranking": ranking[:3], "top": ranking[0],
-            "margin": margin, "reliance": reliance(margin), "top_by_density": dense[0] if dense else None,
-            "classes_by_top": {r: tops.count(r) for r in REGIONS if r in tops}}
+        return {**_facts(np.zeros((0, len(names))), np.ones((1, len(names))), names).as_dict(),
+                "classes_by_top": {}}
+    share = np.mean([[f["shares"][r] for r in names] for f in described], axis=0)
+    area = np.mean([[f["area"][r] for r in names] for f in described], axis=0)
+    tops = [f["top"] for f in described if f["top"] is not None]
+    summary = _from_vectors(share, area, len(described), names).as_dict()
+    return {**summary, "classes_by_top": {r: tops.count(r) for r in names if r in tops}}
 
 
-def reliance(margin: float) -> str:
-    """How clearly one region leads the next by `margin` (a difference of mean shares)."""
-    return "clear" if margin >= CLEAR_MARGIN else "slight" if margin >= SLIGHT_MARGIN else "even"
-
-
-def _mean_of_known(values) -> float | None:
-    present = [v for v in values if v is not None]
-    return round(float(np.mean(present)), 4) if present else None
-
-
-def _region_sums(maps, region_maps) -> tuple[np.ndarray, np.ndarray]:
+def _region_sums(maps, region_maps, count: int) -> tuple[np.ndarray, np.ndarray]:
     """(N, R) positive attribution mass and (N, R) pixel count of each region in each image."""
     maps = _as_stack(maps, "maps")
     regions = np.asarray(region_maps)
@@ -152,13 +144,13 @@ def _region_sums(maps, region_maps) -> tuple[np.ndarray, np.ndarray]:
         regions = np.broadcast_to(regions, maps.shape)
     if regions.shape != maps.shape:
         raise ValueError(f"region maps {regions.shape} do not match attribution maps {maps.shape}")
-    if regions.size and regions.max() >= len(REGIONS):
-        raise ValueError(f"region index {int(regions.max())} is not in REGIONS")
-    n, r = len(maps), len(REGIONS)
-    index = (np.arange(n)[:, None, None] * r + regions).reshape(-1)
+    if regions.size and regions.max() >= count:
+        raise ValueError(f"region index {int(regions.max())} is not one of the {count} regions")
+    n = len(maps)
+    index = (np.arange(n)[:, None, None] * count + regions).reshape(-1)
     positive = np.maximum(maps, 0).reshape(-1)
-    mass = np.bincount(index, weights=positive, minlength=n * r).reshape(n, r)
-    pixels = np.bincount(index, minlength=n * r).reshape(n, r)
+    mass = np.bincount(index, weights=positive, minlength=n * count).reshape(n, count)
+    pixels = np.bincount(index, minlength=n * count).reshape(n, count)
     return mass, pixels
 
 
@@ -171,68 +163,75 @@ def _as_stack(maps, name: str) -> np.ndarray:
     return np.nan_to_num(maps, nan=0.0, posinf=0.0, neginf=0.0)
 
 
-def _shares(mass: np.ndarray, pixels: np.ndarray, top_k: int) -> RegionShares:
-    """Mean shares over the rows of `mass` that have positive mass, and their density."""
+def _facts(mass: np.ndarray, pixels: np.ndarray, names: tuple[str, ...]) -> RegionFacts:
+    """Mean shares over the rows of `mass` that have positive mass, against the mean area."""
     totals = mass.sum(axis=1)
     used = totals > 0
-    share = (mass[used] / totals[used, None]).mean(axis=0) if used.any() else np.zeros(len(REGIONS))
+    share = (mass[used] / totals[used, None]).mean(axis=0) if used.any() else np.zeros(len(names))
     area = (pixels / pixels.sum(axis=1, keepdims=True)).mean(axis=0)
+    return _from_vectors(share, area, int(used.sum()), names)
+
+
+def _from_vectors(share: np.ndarray, area: np.ndarray, images: int, names: tuple[str, ...]) -> RegionFacts:
     present = area > 0
-    density = np.divide(share, area, out=np.zeros_like(share), where=present)
-    ranking = _ranking(share, top_k)
-    ranking_dense = _ranking(np.where(present, density, 0.0), top_k)
-    return RegionShares(
-        shares={name: round(float(s), 4) for name, s in zip(REGIONS, share)},
-        area={name: round(float(a), 4) for name, a in zip(REGIONS, area)},
-        density={name: round(float(d), 4) if p else None for name, d, p in zip(REGIONS, density, present)},
-        top=ranking[0] if ranking else None,
-        top_by_density=ranking_dense[0] if ranking_dense else None,
-        ranking=ranking,
-        ranking_by_density=ranking_dense,
-        images=int(used.sum()),
+    lift = np.divide(share, area, out=np.zeros_like(share), where=present)
+    named = [i for i in np.argsort(-lift, kind="stable")
+             if present[i] and lift[i] >= MIN_LIFT and share[i] >= MIN_SHARE][:3]
+    top = named[0] if named else None
+    tied = [i for i in named[1:] if lift[i] * TIE_RATIO >= lift[top]]
+    lead = _lead(lift, present, named)
+    return RegionFacts(
+        shares={n: round(float(s), 4) for n, s in zip(names, share)},
+        area={n: round(float(a), 4) for n, a in zip(names, area)},
+        lift={n: round(float(v), 4) if p else None for n, v, p in zip(names, lift, present)},
+        ranking=[names[i] for i in named],
+        top=None if top is None else names[top],
+        tied=[names[i] for i in tied],
+        lead=lead,
+        reliance=None if lead is None else "clear" if lead >= CLEAR_LEAD else "slight" if lead >= TIE_RATIO
+        else "even",
+        images=images,
     )
 
 
-def _ranking(values: np.ndarray, k: int) -> list[str]:
-    """Names of up to k regions with a positive value, largest first (stable: REGIONS order)."""
-    order = np.argsort(-values, kind="stable")
-    return [REGIONS[i] for i in order[:k] if values[i] > 0]
+def _lead(lift: np.ndarray, present: np.ndarray, named: list) -> float | None:
+    """The top region's lift over the next named region's, else over the highest other lift."""
+    if not named:
+        return None
+    others = [i for i in np.argsort(-lift, kind="stable") if present[i] and i != named[0]]
+    runner = named[1] if len(named) > 1 else (others[0] if others else None)
+    if runner is None or lift[runner] <= 0:
+        return None
+    return round(float(lift[named[0]] / lift[runner]), 4)
 
 
 # --- LIME superpixels ---------------------------------------------------------------------------
 
-def describe_lime_regions(segments, weights, region_map, top: int = 3) -> dict:
-    """Which regions LIME's strongest superpixels cover, for and against the class.
+def describe_lime_regions(segments, weights, region_map, names: tuple[str, ...], top: int = 3) -> dict:
+    """LIME's strongest superpixels for and against the class, by weight, and where they lie.
 
-    `segments` (H, W) superpixel ids 0..S-1, `weights` (S,), `region_map` (H, W) REGIONS indices.
-    For "supporting" (the `top` largest positive weights) and "opposing" (the `top` most
-    negative): "segments" [{"id", "weight", "pixels", "region" (the region holding most of its
-    pixels)}], strongest first; "pixels" (their total); "shares" {region: share of those pixels},
-    summing to 1 (all 0 when there is no such superpixel); "top" (largest share, or None).
+    `segments` (H, W) superpixel ids 0..S-1, `weights` (S,), `region_map` (H, W) indices into
+    `names`. For "supporting" (the `top` largest positive weights) and "opposing" (the `top`
+    most negative): "segments" [{"id", "weight", "pixels", "region" (the region holding most of
+    its pixels), "region_share" (that region's share of its pixels)}], strongest first, and
+    "strongest": the region of the first (None when there is no such superpixel).
     """
     segments = np.asarray(segments)
     weights = np.asarray(weights, dtype=np.float64)
     regions = np.asarray(region_map)
     if segments.shape != regions.shape:
         raise ValueError(f"segments {segments.shape} and region map {regions.shape} differ in shape")
-    counts = np.zeros((len(weights), len(REGIONS)), dtype=np.int64)
+    counts = np.zeros((len(weights), len(names)), dtype=np.int64)
     np.add.at(counts, (segments.reshape(-1), regions.reshape(-1)), 1)
     order = np.argsort(-weights, kind="stable")
     supporting = [int(i) for i in order[:top] if weights[i] > 0]
     opposing = [int(i) for i in order[::-1][:top] if weights[i] < 0]
-    return {"supporting": _segment_group(supporting, weights, counts),
-            "opposing": _segment_group(opposing, weights, counts)}
+    return {"supporting": _segment_group(supporting, weights, counts, names),
+            "opposing": _segment_group(opposing, weights, counts, names)}
 
 
-def _segment_group(ids: list[int], weights: np.ndarray, counts: np.ndarray) -> dict:
-    pixels = counts[ids].sum(axis=0) if ids else np.zeros(len(REGIONS), dtype=np.int64)
-    total = int(pixels.sum())
-    share = pixels / total if total else np.zeros(len(REGIONS))
-    ranking = _ranking(share, 1)
-    return {
-        "segments": [{"id": i, "weight": round(float(weights[i]), 4), "pixels": int(counts[i].sum()),
-                      "region": REGIONS[int(np.argmax(counts[i]))]} for i in ids],
-        "pixels": total,
-        "shares": {name: round(float(s), 4) for name, s in zip(REGIONS, share)},
-        "top": ranking[0] if ranking else None,
-    }
+def _segment_group(ids: list[int], weights: np.ndarray, counts: np.ndarray, names: tuple[str, ...]) -> dict:
+    described = [{"id": i, "weight": round(float(weights[i]), 4), "pixels": int(counts[i].sum()),
+                  "region": names[int(np.argmax(counts[i]))],
+                  "region_share": round(float(counts[i].max() / max(counts[i].sum(), 1)), 4)} for i in ids]
+    return {"segments": described, "strongest": described[0]["region"] if described else None}

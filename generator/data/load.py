@@ -36,14 +36,29 @@ def load_dataset(settings: DataSettings, classes: tuple[str, ...], seed: int, ro
 
 def _load_synthetic(settings: DataSettings, classes: tuple[str, ...], seed: int) -> Dataset:
     from generator.data.synthetic import make_synthetic_faces
+    from generator.data.synthetic.design import FaceDesign
 
-    faces = make_synthetic_faces(settings.synthetic.per_class, seed, shortcut=settings.synthetic.shortcut,
-                                 class_names=classes)
+    synthetic = settings.synthetic
+    design = FaceDesign.resolve(synthetic.preset, balance=synthetic.balance, intensity=synthetic.intensity,
+                                ambiguity=synthetic.ambiguity, label_noise=synthetic.label_noise,
+                                glasses=synthetic.glasses, hands=synthetic.hands, hair=synthetic.hair)
+    faces = make_synthetic_faces(synthetic.per_class, seed, shortcut=synthetic.shortcut, class_names=classes,
+                                 design=design)
     everything = Split(faces.images, faces.labels, np.arange(1, len(faces.labels) + 1),
                        faces.regions, faces.evidence)
-    train, validation, test = (everything.take(i) for i in split_by_fractions(
-        len(everything), _fractions(settings), seed))
+    parts = _stratified(faces.drawn, _fractions(settings), seed)
+    train, validation, test = (everything.take(index) for index in parts)
     return Dataset("synthetic", classes, train, validation, test)
+
+
+def _stratified(groups: np.ndarray, fractions: tuple[float, float, float], seed: int) -> list[np.ndarray]:
+    """Train, validation and test indices holding each group in the same proportions (seeded)."""
+    parts: list[list[np.ndarray]] = [[], [], []]
+    for group in np.unique(groups):
+        members = np.flatnonzero(groups == group)
+        for part, picked in zip(parts, split_by_fractions(len(members), fractions, seed + int(group))):
+            part.append(members[picked])
+    return [np.sort(np.concatenate(part)) for part in parts]
 
 
 def _fractions(settings: DataSettings) -> tuple[float, float, float]:

@@ -8,8 +8,16 @@ from typing import Literal, Union
 
 @dataclass(frozen=True)
 class SyntheticSettings:
-    per_class: int = 500
-    shortcut: str | None = None     # class name that gets a spurious cue
+    preset: Literal["fer2013", "easy"] = "fer2013"   # the defaults below (see data.synthetic.design.PRESETS)
+    per_class: int = 500             # images per class on average; classes follow `balance`
+    balance: Literal["fer2013", "equal"] | None = None   # class frequencies: FER2013's, or equal
+    intensity: list[float] | None = None   # [low, high]: expression strength, drawn per face (0: neutral)
+    ambiguity: float | None = None         # share of faces of a confusable pair drawn partway toward the other
+    label_noise: float | None = None       # share of images labelled with another class at random
+    glasses: float | None = None           # share of faces wearing glasses
+    hands: float | None = None             # share of faces with a hand over them
+    hair: float | None = None              # share of faces with hair (short or long)
+    shortcut: str | None = None            # class name that gets a spurious cue
 
 
 @dataclass(frozen=True)

@@ -120,6 +120,26 @@ def compute_class_mean_cams(model, images: np.ndarray, labels, predictions, laye
     return ClassMeanCams(means, tuple(len(p) for p in picks))
 
 
+def gradient_is_uniform(model, images: np.ndarray, targets, layer_name: str, tolerance: float = 1e-3) -> bool:
+    """Whether each target's pre-softmax score has the same gradient at every position of the
+    layer, channel by channel (as when only global average pooling and linear layers follow
+    it). Then Grad-CAM, Grad-CAM++ and Layer-CAM weight the channels alike and agree."""
+    import keras
+    import tensorflow as tf
+
+    linear = linear_clone(model)
+    probe = keras.Model(linear.inputs, [linear.get_layer(layer_name).output, linear.outputs[0]])
+    images = tf.constant(np.asarray(images, dtype=np.float32))
+    with tf.GradientTape() as tape:
+        activations, scores = probe(images, training=False)
+        chosen = tf.gather(scores, np.asarray(targets, dtype=np.int64), axis=1, batch_dims=1)
+    gradients = np.asarray(tape.gradient(chosen, activations))
+    usage.count(len(images))
+    spread = gradients.std(axis=(1, 2))
+    scale = np.abs(gradients).mean(axis=(1, 2)).max(axis=-1, keepdims=True)
+    return bool(np.all(spread <= tolerance * np.maximum(scale, 1e-12)))
+
+
 def _explainer(model, method: str, layer_name: str):
     """callable(images, targets) -> raw maps of `method` at `layer_name`, made once per model
     (its compiled functions are reused), on the model's linear clone."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import weakref
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -54,6 +55,67 @@ def resolve_conv_layer(model, spec, key: str, default_index: int = -1) -> str:
     if spec in names:
         return spec
     raise UserError(key, f"no convolution layer named {spec!r}", f"choose one of: {listing}")
+
+
+MERGE_LAYERS = ("Add", "Concatenate", "Multiply", "Average", "Maximum", "Minimum", "Subtract")
+
+
+@dataclass(frozen=True)
+class CamLayer:
+    """A layer CAMs can be taken at: its name, grid (height, width) and channels."""
+
+    name: str
+    grid: tuple[int, int]
+    channels: int
+
+
+def cam_layer_candidates(model) -> list[CamLayer]:
+    """Layers with spatial meaning for class-activation maps, in model order: the response of each
+    convolution (after its batch norm and activation) and each merge of branches (a residual
+    Add), whose grid is at least 3 x 3 and which has more channels than the model has classes.
+    A last convolution with one channel per class (a class-score layer before global pooling)
+    is never one: its maps are the class scores themselves, not features."""
+    from generator.explain.feature_maps import response_layers
+
+    classes = int(model.output_shape[-1])
+    convs = conv_layer_names(model)
+    chosen = [response_layers(model, name)[-1] for name in convs if not _is_class_score(model, name, classes)]
+    chosen += [layer.name for layer in model.layers if type(layer).__name__ in MERGE_LAYERS]
+    out = []
+    for layer in model.layers:
+        shape = tuple(layer.output.shape)
+        if layer.name in chosen and len(shape) == 4 and min(shape[1:3]) >= 3 and shape[3] > classes:
+            out.append(CamLayer(layer.name, (int(shape[1]), int(shape[2])), int(shape[3])))
+    return out
+
+
+def _is_class_score(model, conv: str, classes: int) -> bool:
+    """The model's last convolution, with one output channel per class."""
+    return conv == conv_layer_names(model)[-1] and int(model.get_layer(conv).output.shape[-1]) == classes
+
+
+def resolve_cam_layer(model, spec, key: str) -> CamLayer:
+    """The CAM layer `spec` names: a candidate's name, or a convolution's name or 1-based number
+    (its response is taken); None means the deepest candidate. A UserError names `key` otherwise."""
+    from generator.explain.feature_maps import response_layers
+
+    candidates = cam_layer_candidates(model)
+    by_name = {c.name: c for c in candidates}
+    listing = ", ".join(f"{c.name} ({c.grid[0]}x{c.grid[1]})" for c in candidates) or "none"
+    if spec is None:
+        if not candidates:
+            raise UserError(key, "no layer has a grid of at least 3x3 and more channels than classes",
+                            "name a layer in methods.cams.layer")
+        return candidates[-1]
+    if isinstance(spec, str) and spec in by_name:
+        return by_name[spec]
+    if isinstance(spec, str) and spec not in conv_layer_names(model):
+        raise UserError(key, f"{spec!r} is not a layer CAMs can be taken at",
+                        f"choose a convolution layer or one of: {listing}")
+    conv = resolve_conv_layer(model, spec, key)
+    response = response_layers(model, conv)[-1]
+    shape = tuple(model.get_layer(response).output.shape)
+    return by_name.get(response, CamLayer(response, (int(shape[1]), int(shape[2])), int(shape[3])))
 
 
 def normalise_maps(maps: np.ndarray, percentile: float = 99.0) -> np.ndarray:

@@ -8,8 +8,8 @@ in explain/, one entry here, and its words in the templates.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -40,11 +40,12 @@ class ExplainSettings:
 @dataclass(frozen=True)
 class Method:
     key: str                    # the name in facts, cache keys and templates
-    title: str                  # its name in both languages
+    title: str                  # its name, kept in every language unless `local_titles` has one
     page: str                   # the report page that shows its maps
     build: Callable[[ExplainSettings], Explainer]
     trusted_on: str = "evaluation"   # section 5 measures it on "evaluation" images or the "samples"
     needs_conv: bool = False    # it reads a convolution layer (CAMs)
+    local_titles: Mapping[str, str] = field(default_factory=dict)   # language -> its own name
 
 
 def _saliency(settings: ExplainSettings) -> Explainer:
@@ -73,7 +74,7 @@ def _lime(settings: ExplainSettings) -> Explainer:
 
 
 METHODS: tuple[Method, ...] = (
-    Method("saliency", "Saliency", "saliency", _saliency),
+    Method("saliency", "Saliency", "saliency", _saliency, local_titles={"zh-TW": "顯著圖"}),
     Method("smoothgrad", "SmoothGrad", "saliency", _smoothgrad),
     Method("gradcam", "Grad-CAM", "gradcam", _cam("gradcam"), needs_conv=True),
     Method("gradcam++", "Grad-CAM++", "gradcam", _cam("gradcam++"), needs_conv=True),
@@ -89,9 +90,11 @@ def methods_on(page: str) -> tuple[Method, ...]:
     return tuple(method for method in METHODS if method.page == page)
 
 
-def title(key: str) -> str:
-    """A method's display title (the key itself for anything not in the registry)."""
-    return BY_KEY[key].title if key in BY_KEY else key
+def title(key: str, lang: str = "en") -> str:
+    """A method's display title in `lang` (the key itself for anything not in the registry)."""
+    if key not in BY_KEY:
+        return key
+    return BY_KEY[key].local_titles.get(lang, BY_KEY[key].title)
 
 
 def explainers(methods, settings: ExplainSettings) -> dict[str, Explainer]:

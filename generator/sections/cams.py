@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
+import numpy as np
+
 from generator.context import Run
-from generator.explain.cams import compute_class_mean_cams
+from generator.explain.cams import compute_class_mean_cams, gradient_is_uniform
+from generator.explain.common import cam_layer_candidates, resolve_cam_layer
 from generator.explain.methods import explainers, methods_on
 from generator.figures.cams import plot_cams, plot_class_mean_cams
 from generator.figures.saliency import displayable
 from generator.results import CamsResult, Results
-from generator.sections.regions import describe_sample_maps
+from generator.sections.regions import describe_method_regions
 from generator.sections.settings import explain_settings
 
 CAMS_STEP_VERSION = 1
@@ -43,12 +46,32 @@ def run_cams(run: Run, results: Results) -> CamsResult:
             "class_means": run.figure("class_mean_cams", asdict(means), lambda: plot_class_mean_cams(
                 means.means, data.class_names), record=record),
         }
+    chosen = resolve_cam_layer(model.keras, settings.layer, "methods.cams.layer")
     return CamsResult(layer, cams, means, {
         "available": True,
         "layer": layer,
+        "grid": list(chosen.grid),
+        "channels": chosen.channels,
+        "input_size": list(images.shape[1:3]),
+        "cell": [round(images.shape[1] / chosen.grid[0], 1), round(images.shape[2] / chosen.grid[1], 1)],
+        "configured": settings.layer is not None,
+        "candidates": [{"name": c.name, "grid": list(c.grid), "channels": c.channels}
+                       for c in cam_layer_candidates(model.keras)],
+        "identical": _identical_pairs(cams, model, images, labels, layer),
         "methods": list(methods),
         "class_mean_images": settings.class_mean_images,
         "class_mean_counts": dict(zip(data.class_names, means.counts)),
-        "regions": {key: describe_sample_maps(run.config, samples, cams[key]) for key in methods},
+        "regions": {key: describe_method_regions(run.config, results, key, cams[key]) for key in methods},
         "figures": figures,
     })
+
+
+def _identical_pairs(cams: dict, model, images, labels, layer: str) -> list[dict]:
+    """Pairs of methods whose sample maps are the same, and whether the layer's gradient being
+    the same at every position (measured) explains it."""
+    keys = list(cams)
+    pairs = [[a, b] for i, a in enumerate(keys) for b in keys[i + 1:] if np.allclose(cams[a], cams[b], atol=1e-4)]
+    if not pairs:
+        return []
+    uniform = gradient_is_uniform(model.keras, images, labels, layer)
+    return [{"methods": pair, "uniform_gradient": uniform} for pair in pairs]

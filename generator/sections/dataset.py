@@ -13,7 +13,7 @@ from generator.figures.data import plot_class_counts, plot_sample_grid
 from generator.figures.regions import plot_region_template
 from generator.results import DataResult, Results
 
-DATA_STEP_VERSION = 1
+DATA_STEP_VERSION = 2  # 2: synthetic faces with FER2013's difficulty (data.synthetic.design)
 
 
 def run_dataset(run: Run, results: Results) -> DataResult:
@@ -47,6 +47,7 @@ def run_dataset(run: Run, results: Results) -> DataResult:
         "evaluated_size": len(evaluation),
         "split_sizes": {name: len(getattr(data, name)) for name in SPLIT_NAMES},
         "counts": counts,
+        "shares": {split: _shares(per_class) for split, per_class in counts.items()},
         "has_part_masks": evaluation.regions is not None,
         "shortcut": config.data.synthetic.shortcut if data.source == "synthetic" else None,
         "quirks": {"constant": quirks.constant, "duplicates": quirks.duplicates},
@@ -60,6 +61,11 @@ def _region_example(run: Run, evaluation) -> tuple[np.ndarray, np.ndarray]:
         return evaluation.images[0], evaluation.regions[0]
     mean_face = evaluation.images.mean(axis=0)
     return mean_face, template_region_map(mean_face.shape[:2], run.config.regions)
+
+
+def _shares(counts: dict[str, int]) -> dict[str, float]:
+    total = max(sum(counts.values()), 1)
+    return {name: round(count / total, 4) for name, count in counts.items()}
 
 
 def _class_counts(labels: np.ndarray, class_names) -> dict[str, int]:

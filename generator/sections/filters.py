@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from generator.analysis.filter_facts import describe_feature_response, describe_filter_groups
+from generator.analysis.feature_response import describe_feature_response, describe_orientation_match
+from generator.analysis.filter_patterns import describe_filter_groups
 from generator.context import Run
 from generator.errors import UserError
 from generator.explain.common import conv_layer_names, resolve_conv_layer
@@ -13,6 +14,7 @@ from generator.explain.filters import compute_filter_patterns
 from generator.figures.filters import plot_feature_maps, plot_filter_grid
 from generator.results import FiltersResult, Results
 from generator.sections.regions import region_maps_for
+from generator.vocabulary import REGIONS
 
 FILTERS_STEP_VERSION = 1
 GRID_COLUMNS = 8
@@ -43,6 +45,7 @@ def run_filters(run: Run, results: Results) -> FiltersResult:
         }
     gain = patterns.final_activation - patterns.start_activation
     feature_regions = region_maps_for(run.config, samples.split.take(np.array([index])), image.shape[:2])[0]
+    groups = describe_filter_groups(patterns.patterns, patterns.dead, GRID_COLUMNS, high - low)
     return FiltersResult(layer, patterns, maps, {
         "available": True,
         "conv_layers": convs,
@@ -56,8 +59,10 @@ def run_filters(run: Run, results: Results) -> FiltersResult:
         "mean_final_activation": round(float(np.mean(patterns.final_activation)), 4),
         "raised": int(np.sum(gain > 0)),
         "feature_image": {"class": samples.classes[index], "row": int(samples.split.rows[index])},
-        "groups": describe_filter_groups(patterns.patterns, patterns.dead, GRID_COLUMNS, high - low),
-        "response": describe_feature_response(maps, feature_regions, top=5, columns=GRID_COLUMNS),
+        "groups": groups,
+        "response": describe_feature_response(maps, feature_regions, REGIONS, top=5, columns=GRID_COLUMNS),
+        "orientation_match": describe_orientation_match(maps, samples.split.images[index], groups["patterns"],
+                                                        GRID_COLUMNS),
         "figures": figures,
     })
 

@@ -5,13 +5,12 @@ from __future__ import annotations
 from generator.analysis.findings import describe_flags
 from generator.results import Results
 
+BACKGROUND = "outside"
+
 
 def describe_all_flags(results: Results) -> list[dict]:
-    """Every flag of every method whose per-class region shares the sections measured, then section 5's."""
+    """Every flag of every method whose regions the sections described, then section 5's."""
     per_method = {**results.saliency.facts["regions"], **results.cams.facts.get("regions", {}),
                   "lime": results.lime.facts["regions"]}
-    flags = []
-    for method, regions in per_method.items():
-        shares = {cls: facts["shares"] for cls, facts in regions["by_class"].items()}
-        flags += describe_flags(shares, method)
+    flags = [flag for method, regions in per_method.items() for flag in describe_flags(regions, method, BACKGROUND)]
     return flags + results.trust.facts.get("flags", [])

@@ -13,8 +13,9 @@ from generator.explain.methods import title
 from generator.figures.lime_overlay import plot_lime
 from generator.figures.saliency import displayable
 from generator.results import LimeSectionResult, Results
-from generator.sections.regions import describe_sample_maps, region_maps_for
+from generator.sections.regions import describe_method_regions, region_maps_for
 from generator.sections.settings import explain_settings
+from generator.vocabulary import REGIONS
 
 LIME_STEP_VERSION = 1
 
@@ -43,8 +44,9 @@ def run_lime(run: Run, results: Results) -> LimeSectionResult:
     region_maps = region_maps_for(run.config, samples.split, images.shape[1:3])
     return LimeSectionResult(own_class, tuple(explained[len(images):]), tuple(int(i) for i in wrong), {
         "settings": asdict(settings),
-        "regions": describe_sample_maps(run.config, samples, np.maximum(own_maps, 0)),
-        "superpixels": {cls: describe_lime_regions(r.segments, r.weights, region)
+        "regions": describe_method_regions(run.config, results, "lime", np.maximum(own_maps, 0)),
+        "superpixels": {cls: {**describe_lime_regions(r.segments, r.weights, region, REGIONS),
+                              "fit_r2": round(r.score, 4)}
                         for cls, r, region in zip(samples.classes, own_class, region_maps)},
         "segments": [int(r.segments.max()) + 1 for r in explained],
         "explained_for_predicted": [samples.classes[i] for i in wrong],

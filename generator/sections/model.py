@@ -33,7 +33,7 @@ def run_model(run: Run, results: Results) -> ModelResult:
         "input_scale": config.model.input_scale,
         "adaptations": list(model.notes),
         "layers": describe_layers(keras_model),
-        "training": _training_facts(model),
+        "training": _training_facts(model, config.model.epochs, config.model.patience),
         "figures": figures,
     })
 
@@ -78,12 +78,14 @@ def describe_layers(model) -> list[dict]:
     return rows
 
 
-def _training_facts(model: ReportModel) -> dict | None:
+def _training_facts(model: ReportModel, epochs: int, patience: int) -> dict | None:
     history = model.history
     if not history:
         return None
     best = model.best_epoch - 1
-    return {"epochs_run": len(history["loss"]), "best_epoch": model.best_epoch,
+    run = len(history["loss"])
+    return {"epochs_run": run, "epochs": epochs, "patience": patience, "stopped_early": run < epochs,
+            "best_epoch": model.best_epoch,
             "train_accuracy": round(float(history["accuracy"][best]), 4),
             "validation_accuracy": round(float(history["val_accuracy"][best]), 4),
             "validation_loss": round(float(history["val_loss"][best]), 4)}

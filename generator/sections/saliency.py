@@ -8,7 +8,7 @@ from generator.context import Run
 from generator.explain.methods import explainers, methods_on
 from generator.figures.saliency import plot_saliency
 from generator.results import Results, SaliencyResult
-from generator.sections.regions import describe_sample_maps
+from generator.sections.regions import describe_method_regions
 from generator.sections.settings import explain_settings
 
 SALIENCY_STEP_VERSION = 2  # 2: SmoothGrad noise independent of the batch
@@ -25,5 +25,5 @@ def run_saliency(run: Run, results: Results) -> SaliencyResult:
             lambda: {key: explain(model.keras, images, targets) for key, explain in methods.items()}, record)
         figure = run.figure("saliency", (images, maps), lambda: plot_saliency(
             images, maps, results.data.dataset.class_names, targets), record=record)
-    regions = {key: describe_sample_maps(run.config, samples, maps[key]) for key in methods}
+    regions = {key: describe_method_regions(run.config, results, key, maps[key]) for key in methods}
     return SaliencyResult(maps, {"settings": asdict(settings), "regions": regions, "figures": {"saliency": figure}})

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from generator.config import Config
-from generator.explain.common import conv_layer_names, resolve_conv_layer
-from generator.explain.feature_maps import response_layers
+from generator.explain.common import conv_layer_names, resolve_cam_layer
 from generator.explain.methods import ExplainSettings
 from generator.model.report_model import ReportModel
 
@@ -23,9 +22,8 @@ def explain_settings(config: Config, model: ReportModel) -> ExplainSettings:
 
 
 def cam_layer(config: Config, model: ReportModel) -> str | None:
-    """The layer CAMs are taken at: the configured convolution's response (after its batch norm
-    and activation, if any); None when the model has no convolution layer."""
+    """The layer CAMs are taken at (methods.cams.layer, default the deepest candidate; see
+    explain.common.resolve_cam_layer); None when the model has no convolution layer."""
     if not conv_layer_names(model.keras):
         return None
-    conv = resolve_conv_layer(model.keras, config.methods.cams.layer, "methods.cams.layer")
-    return response_layers(model.keras, conv)[-1]
+    return resolve_cam_layer(model.keras, config.methods.cams.layer, "methods.cams.layer").name

@@ -12,6 +12,9 @@ import numpy as np
 
 from generator.analysis.regions import template_region_map
 from generator.analysis.trust import (
+    MIN_GAIN,
+    SIGNIFICANCE,
+    compare_with_random,
     compute_agreement,
     compute_deletion_insertion,
     compute_localisation,
@@ -42,17 +45,15 @@ def run_trust(run: Run, results: Results) -> TrustResult:
     data, model, samples = results.data.dataset, results.model.model, results.samples.chosen
     settings = run.config.trust
     evaluation = data.evaluation
-    pick = _balanced(evaluation.labels, settings.images)
-    measured = _Images(model.to_input(evaluation.images[pick]), evaluation.labels[pick])
+    class_maps = results.class_maps
+    pick, maps = class_maps.pick, dict(class_maps.maps)
+    measured = _Images(class_maps.images, class_maps.targets)
     sampled = _Images(model.to_input(samples.split.images), samples.split.labels)
     lime_maps = {"lime": np.stack([r.weight_map for r in results.lime.own_class])}
     explain = explainers(METHODS, explain_settings(run.config, model))
-    on_evaluation = [method.key for method in METHODS if method.trusted_on == "evaluation"]
     # What the gradient and CAM maps depend on besides the model and images.
     map_settings = (results.cams.layer, run.config.seed, run.config.methods.saliency)
     with run.progress.stage("trust: deletion and insertion") as record:
-        maps = run.cached("trust_maps", TRUST_STEP_VERSION, (model.model_id, measured, map_settings),
-                          lambda: {key: explain[key](model.keras, *measured) for key in on_evaluation}, record)
         curves = _deletion_insertion(run, model, measured, maps, record)
         lime_curves = _deletion_insertion(run, model, sampled, lime_maps, record)
     with run.progress.stage("trust: randomisation check") as record:
@@ -70,6 +71,7 @@ def run_trust(run: Run, results: Results) -> TrustResult:
     agreement = compute_agreement(maps, measured.targets, data.class_names, settings.agreement_threshold)
     lift = {m: _lift_by_class(localisation[m], measured.targets, data.class_names) for m in maps}
     image_sets = {"evaluation": (curves, len(measured.images)), "samples": (lime_curves, len(sampled.images))}
+    versus_random = {**compare_with_random(curves), **compare_with_random(lime_curves)}
     return TrustResult({
         "available": True,
         "images": len(measured.images),
@@ -84,22 +86,47 @@ def run_trust(run: Run, results: Results) -> TrustResult:
         "methods": {m: {"image_set": name,
                         "deletion_auc": _r(result.deletion[m].mean_auc),
                         "insertion_auc": _r(result.insertion[m].mean_auc),
-                        "sanity_passed": check.passed[m],
-                        "sanity_final_correlation": _r(check.mean_correlations[m][-1]),
+                        **versus_random[m],
+                        **_sanity(check, m),
                         "pointing_game": _r(localisation[m].pointing_game),
-                        "mass_inside": _r(localisation[m].mean_mass_share)}
+                        "mass_inside": _r(localisation[m].mean_mass_share),
+                        "mask_area": _r(localisation[m].mean_area_share),
+                        "mass_lift": _r(localisation[m].mean_mass_share / max(localisation[m].mean_area_share, 1e-9))}
                     for name, (result, _) in image_sets.items() for m in result.deletion},
+        "random_rule": {"standard_errors": SIGNIFICANCE, "min_gain": MIN_GAIN},
         "sanity_threshold": check.threshold,
         "stages": list(check.stage_names),
+        "head_stages": list(check.stage_names[:check.head]),
         "mask_area": _r(localisation["saliency"].mean_area_share),
-        "agreement": {"mean": _r(agreement.mean_agreement), "threshold": agreement.threshold,
-                      "disagreeing": list(agreement.disagreeing),
-                      "matrix": [[_r(v) for v in row] for row in agreement.matrix]},
+        "agreement": _agreement_facts(agreement),
         "localisation_by_class": lift,
         "low_localisation": settings.low_localisation,
         "flags": low_localisation_flags(lift, settings.low_localisation),
         "figures": _figures(run, curves, lime_curves, check, agreement, sampled.images),
     })
+
+
+def _sanity(check, method: str) -> dict:
+    """A method's randomisation check: its verdict, where it first fell below the threshold,
+    its mean correlation after each stage and once the head is random."""
+    means = check.mean_correlations[method]
+    first = check.first_below[method]
+    return {"sanity_passed": check.passed[method], "sanity_verdict": check.verdicts[method],
+            "sanity_first_below": None if first is None else check.stage_names[first],
+            "sanity_correlations": [_r(v) for v in means], "sanity_after_head": _r(means[check.head - 1]),
+            "sanity_final_correlation": _r(means[-1])}
+
+
+def _agreement_facts(agreement) -> dict:
+    """The mean agreement, each pair of methods from the weakest up, and the classes below the threshold."""
+    methods, matrix = agreement.methods, agreement.matrix
+    pairs = sorted(({"methods": [a, b], "correlation": _r(matrix[i, j]),
+                     "below": bool(matrix[i, j] < agreement.threshold)}
+                    for i, a in enumerate(methods) for j, b in enumerate(methods) if i < j),
+                   key=lambda p: p["correlation"])
+    return {"mean": _r(agreement.mean_agreement), "threshold": agreement.threshold, "pairs": pairs,
+            "below": sum(p["below"] for p in pairs), "disagreeing": list(agreement.disagreeing),
+            "matrix": [[_r(v) for v in row] for row in matrix]}
 
 
 class _Images(NamedTuple):
@@ -140,16 +167,6 @@ def _figures(run: Run, curves, lime_curves, check, agreement, sample_images) -> 
         "agreement": run.figure("trust_agreement", agreement.matrix, lambda: plot_agreement(agreement.matrix,
                                                                                           agreement.methods)),
     }
-
-
-def _balanced(labels: np.ndarray, count: int) -> np.ndarray:
-    """Up to `count` image indices taken class by class in turn (first images of each class first)."""
-    rank = np.zeros(len(labels), np.int64)
-    for k in np.unique(labels):
-        members = np.flatnonzero(labels == k)
-        rank[members] = np.arange(len(members))
-    order = np.lexsort((labels, rank))
-    return np.sort(order[:count])
 
 
 def _masks(run: Run, evaluation, pick, shape) -> tuple[np.ndarray, str]:

@@ -4,25 +4,34 @@ Each measure is a pure array function returning a frozen dataclass; see its modu
 """
 
 from generator.analysis.trust.agreement import AgreementResult, compute_agreement
-from generator.analysis.trust.deletion import BASELINES, CurveSet, DeletionInsertionResult, compute_deletion_insertion
+from generator.analysis.trust.deletion import (
+    BASELINES,
+    MIN_GAIN,
+    SIGNIFICANCE,
+    CurveSet,
+    DeletionInsertionResult,
+    compare_with_random,
+    compute_deletion_insertion,
+)
 from generator.analysis.trust.localisation import (
-                                               LocalisationResult,
-                                               compute_localisation,
-                                               localisation_lift,
-                                               low_localisation_flags,
+    LocalisationResult,
+    compute_localisation,
+    localisation_lift,
+    low_localisation_flags,
 )
 from generator.analysis.trust.randomisation import (
-                                               RandomisationResult,
-                                               compute_randomisation_check,
-                                               judged,
-                                               merged,
-                                               randomisation_stages,
+    RandomisationResult,
+    compute_randomisation_check,
+    judged,
+    merged,
+    randomisation_stages,
 )
 from generator.analysis.trust.ranks import rank_correlation
 
 __all__ = [
     "AgreementResult", "compute_agreement",
-    "BASELINES", "CurveSet", "DeletionInsertionResult", "compute_deletion_insertion",
+    "BASELINES", "MIN_GAIN", "SIGNIFICANCE",
+    "CurveSet", "DeletionInsertionResult", "compare_with_random", "compute_deletion_insertion",
     "LocalisationResult", "compute_localisation", "localisation_lift", "low_localisation_flags",
     "RandomisationResult", "compute_randomisation_check", "judged", "merged", "randomisation_stages",
     "rank_correlation",

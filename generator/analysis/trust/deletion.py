@@ -18,6 +18,8 @@ from generator import usage
 BASELINES = ("blur", "mean", "zero")
 BLUR_SIGMA = 1 / 12       # Gaussian sigma of the "blur" baseline, as a share of the image height
 PIXEL_BUDGET = 2_500_000  # input values per compiled model call when batch_size is not given
+SIGNIFICANCE = 2.0        # standard errors a paired AUC gain must exceed to beat the random order
+MIN_GAIN = 0.01           # and the least mean AUC gain that counts (a flat curve's gains are noise)
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,33 @@ class DeletionInsertionResult:
     baseline: str
     model_calls: int
     model_images: int
+
+
+def compare_with_random(result: DeletionInsertionResult) -> dict[str, dict]:
+    """Per method, whether its order beats a random one on the same images, curve by curve.
+
+    The AUC difference is paired image by image (deletion: random minus method; insertion:
+    method minus random, so positive is better). A verdict is "better" when the mean gain
+    exceeds both SIGNIFICANCE standard errors of the mean and MIN_GAIN, "worse" when the loss
+    does, and "no_better" otherwise. Returns {method: {"deletion": verdict, "deletion_gain", ...}}.
+    """
+    out: dict[str, dict] = {}
+    for method in result.deletion:
+        gains = {"deletion": result.random_deletion.auc - result.deletion[method].auc,
+                 "insertion": result.insertion[method].auc - result.random_insertion.auc}
+        out[method] = {}
+        for curve, gain in gains.items():
+            out[method][curve] = _verdict(gain)
+            out[method][f"{curve}_gain"] = round(float(gain.mean()), 4)
+    return out
+
+
+def _verdict(gain: np.ndarray) -> str:
+    error = float(gain.std(ddof=1) / np.sqrt(len(gain))) if len(gain) > 1 else float("inf")
+    mean, margin = float(gain.mean()), max(SIGNIFICANCE * error, MIN_GAIN)
+    if mean > margin:
+        return "better"
+    return "worse" if mean < -margin else "no_better"
 
 
 def compute_deletion_insertion(model, images: np.ndarray, targets, maps: dict, steps: int = 20,

@@ -4,8 +4,11 @@ Paper: Adebayo et al., Sanity Checks for Saliency Maps, NeurIPS 2018, https://ar
 
 A copy of the model has its layers re-initialised one at a time from the output down;
 after each, every method's maps are recomputed and compared with the trained model's by
-Spearman rank correlation. A method still correlated with its original maps once all
-layers are random explains the image, not the model, and fails.
+Spearman rank correlation. Each stage is judged, as in the paper: a method whose maps
+change once the classifier head (the top stages) is random depends on what the model
+learned; one that changes only when the convolutions are reset follows the image more than
+the decision; one still correlated once every layer is random explains the image, not the
+model, and fails.
 """
 
 from __future__ import annotations
@@ -22,15 +25,22 @@ class RandomisationResult:
     """`stages` the layer groups re-initialised, in order (after stage s, stages[:s+1] are
     random), `stage_names` each group's first layer; `correlations` method -> (S, N)
     Spearman of each image's map with its original; `mean_correlations` method -> (S,);
-    `passed` method -> bool (final mean below `threshold`); `example_maps` method ->
-    (S+1, H, W): image `example`'s map for the trained model, then after each stage;
-    `explain_calls` calls made to explanation functions (each over all N images)."""
+    `head` how many of the first stages are the classifier head (layers without spatial
+    output; at least one); `passed` method -> bool (final mean below `threshold`);
+    `verdicts` method -> "head" (below the threshold once the head is random), "late" (only
+    after convolution stages) or "never"; `first_below` method -> index of the first stage
+    below the threshold, or None; `example_maps` method -> (S+1, H, W): image `example`'s
+    map for the trained model, then after each stage; `explain_calls` calls made to
+    explanation functions (each over all N images)."""
 
     stages: tuple
     stage_names: tuple
+    head: int
     correlations: dict
     mean_correlations: dict
     passed: dict
+    verdicts: dict
+    first_below: dict
     threshold: float
     example: int
     example_maps: dict
@@ -72,18 +82,36 @@ def compute_randomisation_check(model, images: np.ndarray, targets, explain: dic
             examples[method].append(maps[example])
     correlations = {m: np.asarray(c, np.float32).reshape(len(stages), len(images)) for m, c in per_stage.items()}
     means = {m: c.mean(axis=1) for m, c in correlations.items()}
-    result = RandomisationResult(stages, tuple(stage[0] for stage in stages), correlations, means, {},
-                                 float(threshold), int(example), {m: np.stack(e) for m, e in examples.items()},
-                                 run.calls)
+    result = RandomisationResult(stages, tuple(stage[0] for stage in stages), head_stages(model, stages),
+                                 correlations, means, {}, {}, {}, float(threshold), int(example),
+                                 {m: np.stack(e) for m, e in examples.items()}, run.calls)
     return judged(result, threshold)
 
 
 def judged(result: RandomisationResult, threshold: float) -> RandomisationResult:
-    """The same measurements with each method's verdict against `threshold`: it passes when its
-    mean correlation after the last stage is below it (no stage at all: nothing passes)."""
-    passed = {m: bool(len(result.stages)) and bool(means[-1] < threshold)
-              for m, means in result.mean_correlations.items()}
-    return replace(result, passed=passed, threshold=float(threshold))
+    """The same measurements with each method's verdicts against `threshold`: it passes when its
+    mean correlation after the last stage is below it (no stage at all: nothing passes), and
+    its verdict says at which stage it first fell below (see RandomisationResult)."""
+    passed, verdicts, first_below = {}, {}, {}
+    for method, means in result.mean_correlations.items():
+        below = np.flatnonzero(np.asarray(means) < threshold)
+        first = int(below[0]) if len(below) else None
+        first_below[method] = first
+        passed[method] = bool(len(result.stages)) and bool(means[-1] < threshold)
+        early = first is not None and first < result.head
+        verdicts[method] = "never" if not passed[method] else "head" if early else "late"
+    return replace(result, passed=passed, verdicts=verdicts, first_below=first_below, threshold=float(threshold))
+
+
+def head_stages(model, stages) -> int:
+    """How many of the first `stages` (output first) are the classifier head: stages whose
+    first layer has no spatial output (dense layers); at least one."""
+    count = 0
+    for stage in stages:
+        if len(model.get_layer(stage[0]).output.shape) == 4:
+            break
+        count += 1
+    return max(count, 1)
 
 
 def merged(first: RandomisationResult, second: RandomisationResult) -> RandomisationResult:
@@ -96,7 +124,8 @@ def merged(first: RandomisationResult, second: RandomisationResult) -> Randomisa
         raise ValueError("only checks of the same stages and example image can be merged")
     return replace(first, correlations={**first.correlations, **second.correlations},
                    mean_correlations={**first.mean_correlations, **second.mean_correlations},
-                   passed={**first.passed, **second.passed},
+                   passed={**first.passed, **second.passed}, verdicts={**first.verdicts, **second.verdicts},
+                   first_below={**first.first_below, **second.first_below},
                    example_maps={**first.example_maps, **second.example_maps},
                    explain_calls=first.explain_calls + second.explain_calls)
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import os
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 
 import numpy as np
 
+from generator.data.synthetic.design import BLEND, EASY, FaceDesign
 from generator.data.synthetic.geometry import GEOMETRY, JITTER, check_names, setup
 from generator.data.synthetic.parts import draw_parts, region_masks
 from generator.data.synthetic.scene import occlude, render
@@ -16,7 +17,7 @@ from generator.vocabulary import FER2013_CLASSES, REGIONS
 # Regions whose drawing carries each class (Neutral: its flat brows, eyes and mouth).
 EVIDENCE_REGIONS: dict[str, tuple[str, ...]] = {
     "Angry": ("brows", "eyes", "mouth"),
-    "Disgust": ("nose", "mouth"),
+    "Disgust": ("brows", "nose", "mouth"),
     "Fear": ("brows", "eyes", "mouth"),
     "Happy": ("cheeks", "mouth"),
     "Sad": ("brows", "mouth"),
@@ -29,13 +30,15 @@ WORKERS = max(1, min(4, os.cpu_count() or 1))
 
 @dataclass(frozen=True)
 class SyntheticFaces:
-    """images (N, H, W, 1) float32 in [0, 1]; labels (N,) int64; regions (N, H, W) uint8
-    indexing vocabulary.REGIONS; evidence (N, H, W) bool: the unoccluded class-carrying regions."""
+    """images (N, H, W, 1) float32 in [0, 1]; labels (N,) int64, after label noise; drawn (N,)
+    int64 the expression each face was drawn with; regions (N, H, W) uint8 indexing
+    vocabulary.REGIONS; evidence (N, H, W) bool: the unoccluded regions carrying the drawn class."""
 
     images: np.ndarray
     labels: np.ndarray
     regions: np.ndarray
     evidence: np.ndarray
+    drawn: np.ndarray
 
 
 @dataclass(frozen=True)
@@ -52,6 +55,8 @@ class FaceParams:
     ink: np.ndarray             # darkness of drawn features relative to the skin
     stroke: np.ndarray          # line half-width, pixels
     intensity: np.ndarray       # expression intensity
+    blend: np.ndarray           # how far the expression is drawn toward a designed partner class (0: not)
+    partner_draw: np.ndarray    # in [0, 1): picks the partner where a class has several
     jitter: np.ndarray          # (N, len(GEOMETRY)) per-part offsets
     brow_asym: np.ndarray       # left/right differences
     eye_asym: np.ndarray
@@ -85,9 +90,11 @@ class FaceParams:
                              for f in fields(self)})
 
 
-def sample_face_params(n: int, rng: np.random.Generator, size: int = 48) -> FaceParams:
+def sample_face_params(n: int, rng: np.random.Generator, size: int = 48,
+                       design: FaceDesign = EASY) -> FaceParams:
     """Draw identity, pose, lighting, nuisances and noise of `n` faces, independent of any class."""
     s = size / 48.0
+    hair_kinds = [1 - design.hair, design.hair * 0.64, design.hair * 0.36]     # none, short, long
     uni = lambda lo, hi, shape=(n,): rng.uniform(lo, hi, shape).astype(np.float32)  # noqa: E731
     rx = uni(14.5, 17.5) * s
     spread = np.array([JITTER.get(key, 0.0) for key in GEOMETRY], np.float32)
@@ -95,18 +102,20 @@ def sample_face_params(n: int, rng: np.random.Generator, size: int = 48) -> Face
         size=size,
         cx=size / 2 + uni(-2.5, 2.5) * s, cy=size / 2 + uni(-1.0, 2.5) * s,
         rx=rx, ry=rx * uni(1.12, 1.3), angle=uni(-0.25, 0.25),
-        skin=uni(0.45, 0.9), ink=uni(0.12, 0.35), stroke=uni(0.5, 0.85) * s, intensity=uni(0.75, 1.05),
+        skin=uni(0.45, 0.9), ink=uni(0.12, 0.35), stroke=uni(0.5, 0.85) * s, intensity=uni(*design.intensity),
+        blend=np.where(rng.random(n) < design.ambiguity, uni(*BLEND), 0.0).astype(np.float32),
+        partner_draw=uni(0.0, 1.0),
         jitter=(rng.uniform(-1, 1, (n, len(GEOMETRY))) * spread).astype(np.float32),
         brow_asym=uni(-0.02, 0.02), eye_asym=uni(-0.012, 0.012), mouth_asym=uni(-0.04, 0.04),
         gaze=uni(-0.035, 0.035, (n, 2)),
         background=uni(0.05, 0.95), bg_slope=uni(-0.3, 0.3, (n, 2)), bg_texture=uni(-0.15, 0.15, (n, 6, 6)),
         ears=rng.random(n) < 0.7, neck=rng.random(n) < 0.8,
-        hair=rng.choice(3, n, p=[0.3, 0.45, 0.25]),
+        hair=rng.choice(3, n, p=hair_kinds),
         hair_tone=np.where(rng.random(n) < 0.75, uni(0.03, 0.3), uni(0.6, 0.9)).astype(np.float32),
         hairline=np.stack([uni(-0.9, -0.76), uni(-0.15, 0.15)], 1),
         hair_wave=np.stack([uni(5, 12), uni(0, 6.3), uni(0.0, 0.05)], 1),
-        glasses=rng.random(n) < 0.25, glasses_tone=uni(0.0, 0.3), glasses_size=uni(0.92, 1.08),
-        hand=rng.random(n) < 0.15,
+        glasses=rng.random(n) < design.glasses, glasses_tone=uni(0.0, 0.3), glasses_size=uni(0.92, 1.08),
+        hand=rng.random(n) < design.hands,
         hand_pose=np.stack([uni(0, 2 * np.pi), uni(0.75, 1.0), uni(0.85, 1.1), uni(-0.25, 0.25)], 1),
         light=uni(-0.3, 0.3, (n, 2)),
         blur=uni(0.3, 0.75) * s, noise_level=uni(0.0, 0.04),
@@ -115,13 +124,24 @@ def sample_face_params(n: int, rng: np.random.Generator, size: int = 48) -> Face
 
 
 def make_synthetic_faces(per_class: int, seed: int, shortcut: str | None = None,
-                         class_names=FER2013_CLASSES, size: int = 48) -> SyntheticFaces:
-    """`per_class` faces of each class, ordered class by class; bit-identical for a seed."""
+                         class_names=FER2013_CLASSES, size: int = 48,
+                         design: FaceDesign = EASY) -> SyntheticFaces:
+    """About `per_class` faces a class on average (as `design` balances them), ordered class by class,
+    then `design.label_noise` of the labels moved to another class at random; bit-identical for a seed."""
     class_names = tuple(class_names)
     check_names(class_names, shortcut)
-    labels = np.repeat(np.arange(len(class_names), dtype=np.int64), per_class)
-    params = sample_face_params(len(labels), np.random.default_rng(seed), size)
-    return render_faces(params, labels, class_names, shortcut)
+    drawn = np.repeat(np.arange(len(class_names), dtype=np.int64), design.class_counts(class_names, per_class))
+    params = sample_face_params(len(drawn), np.random.default_rng(seed), size, design)
+    faces = render_faces(params, drawn, class_names, shortcut)
+    return replace(faces, labels=noisy_labels(drawn, len(class_names), design.label_noise, seed))
+
+
+def noisy_labels(labels: np.ndarray, class_count: int, rate: float, seed: int) -> np.ndarray:
+    """`labels` with a seeded `rate` of them replaced by another class, drawn uniformly."""
+    rng = np.random.default_rng([seed, 1])
+    flipped = rng.random(len(labels)) < rate
+    other = (labels + rng.integers(1, class_count, len(labels))) % class_count
+    return np.where(flipped, other, labels).astype(np.int64)
 
 
 def render_faces(params: FaceParams, labels, class_names=FER2013_CLASSES,
@@ -144,7 +164,7 @@ def render_faces(params: FaceParams, labels, class_names=FER2013_CLASSES,
     for c, name in enumerate(class_names):
         carried[c, [REGIONS.index(r) for r in EVIDENCE_REGIONS[name]]] = True
     evidence = carried[labels[:, None, None], regions]
-    return SyntheticFaces(images[..., None], labels, regions, evidence)
+    return SyntheticFaces(images[..., None], labels, regions, evidence, labels)
 
 
 def render_part_ink(params: FaceParams, labels, class_names=FER2013_CLASSES) -> dict[str, np.ndarray]:

@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from generator.data.synthetic.design import DESIGNED_CONFUSIONS
+
 if TYPE_CHECKING:
     from generator.data.synthetic.faces import FaceParams
 
@@ -21,18 +23,21 @@ NEUTRAL = dict(
     mouth_v=0.0, mouth_w=0.33, mouth_c=0.0, mouth_au=0.0, mouth_al=0.0,
     mouth_round=0.0, mouth_teeth=0.0, mouth_thick=1.0, cheek=0.0,
 )
-# What each class changes, at intensity 1.
+# What each class changes, at intensity 1. Designed pairs share a cue (data.synthetic.design):
+# Disgust lowers the brows as Angry does; Sad's mouth barely leaves Neutral's; Fear raises the
+# inner brows as Sad does and opens the eyes as Surprise does.
 CHANGES: dict[str, dict[str, float]] = {
     "Angry": dict(brow_v=0.03, brow_u=-0.05, brow_tilt=-0.075, brow_arch=-0.035,
                   eye_hu=-0.035, eye_hl=-0.02, mouth_w=-0.10, mouth_c=0.02, mouth_thick=0.7),
-    "Disgust": dict(nose_lift=0.035, wrinkle=1.0, nostril=1.0,
+    "Disgust": dict(brow_v=0.03, brow_u=-0.04, brow_tilt=-0.05, brow_arch=-0.02,
+                    nose_lift=0.035, wrinkle=1.0, nostril=1.0,
                     mouth_w=-0.02, mouth_c=0.06, mouth_au=-0.10, mouth_al=0.02),
     "Fear": dict(brow_v=-0.08, brow_u=-0.05, brow_tilt=0.08, brow_arch=-0.02,
-                 eye_hu=0.075, eye_hl=0.04,
+                 eye_hu=0.08, eye_hl=0.045,
                  mouth_w=0.12, mouth_c=0.03, mouth_au=-0.04, mouth_al=0.08),
     "Happy": dict(mouth_w=0.08, mouth_c=-0.12, mouth_al=0.08, mouth_teeth=1.0, cheek=1.0),
-    "Sad": dict(brow_v=0.02, brow_tilt=0.10, brow_arch=-0.015, mouth_w=-0.02, mouth_c=0.10),
-    "Surprise": dict(brow_v=-0.11, brow_arch=0.08, eye_hu=0.085, eye_hl=0.05,
+    "Sad": dict(brow_v=0.02, brow_tilt=0.10, brow_arch=-0.015, mouth_w=-0.02, mouth_c=0.06),
+    "Surprise": dict(brow_v=-0.11, brow_arch=0.10, eye_hu=0.085, eye_hl=0.05,
                      mouth_v=0.06, mouth_w=-0.15, mouth_au=-0.14, mouth_al=0.14, mouth_round=1.0),
     "Neutral": dict(),
 }
@@ -46,6 +51,15 @@ NOSE_V = 0.27                               # nose base
 MOUTH_V = 0.58                              # mouth centre line
 CHEEK_U, CHEEK_W = 0.56, 0.15               # raised-cheek centre |u| and half-width
 NOSE_HALF = 0.29                            # nose / cheeks split across the nose band
+
+
+def partner_of(labels: np.ndarray, draws: np.ndarray, class_names: tuple[str, ...]) -> np.ndarray:
+    """The class each face would drift toward (its own where its class drifts toward none),
+    picked by `draws` in [0, 1) where its class drifts toward several."""
+    partners = {c: [class_names.index(b) for a, b in (p.classes for p in DESIGNED_CONFUSIONS)
+                    if a == name and b in class_names] or [c]
+                for c, name in enumerate(class_names)}
+    return np.array([partners[int(k)][int(d * len(partners[int(k)]))] for k, d in zip(labels, draws)], np.int64)
 
 
 def check_names(class_names: tuple[str, ...], shortcut: str | None) -> None:
@@ -127,12 +141,19 @@ def setup(params: FaceParams, labels, class_names) -> tuple[Frame, dict]:
 
 
 def expression(frame: Frame, labels: np.ndarray, class_names: tuple[str, ...]) -> dict:
-    """Per-image geometry (N, 1, 1): neutral + intensity x class change + jitter; plus region bounds."""
+    """Per-image geometry (N, 1, 1): neutral + intensity x class change + jitter; plus region bounds.
+
+    A face with a `blend` is drawn that far toward one of its class's designed partners
+    (data.synthetic.design), chosen by its `partner_draw`: an ambiguous expression.
+    """
     params = frame.params
     change = np.array([[CHANGES[name].get(key, 0.0) for key in GEOMETRY] for name in class_names],
                       np.float32).reshape(len(class_names), len(GEOMETRY))
     base = np.array([NEUTRAL[key] for key in GEOMETRY], np.float32)
-    values = base + params.intensity[:, None] * change[labels] + params.jitter
+    partner = partner_of(labels, params.partner_draw, class_names)
+    blend = np.where(partner == labels, 0.0, params.blend).astype(np.float32)[:, None]
+    mixed = (1 - blend) * change[labels] + blend * change[partner]
+    values = base + params.intensity[:, None] * mixed + params.jitter
     geo = {key: values[:, i, None, None] for i, key in enumerate(GEOMETRY)}
     for key in ("wrinkle", "nostril", "mouth_round", "mouth_teeth", "cheek"):
         geo[key] = np.clip(geo[key], 0, 1)
