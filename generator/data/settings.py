@@ -18,8 +18,8 @@ class SyntheticSettings:
 @dataclass(frozen=True)
 class DataSettings:
     format: Literal["synthetic", "fer2013-csv", "ntu-csv", "image-folder"] = setting(
-        "synthetic", "synthetic faces, fer2013-csv (emotion,pixels,Usage), ntu-csv (label,feature) or "
-                     "image-folder (train/<class>/*.png, optional test/<class>/).")
+        "synthetic", "The data: synthetic (generated faces), fer2013-csv (emotion,pixels,Usage), ntu-csv "
+                     "(label,feature) or image-folder (train/<class>/*.png, optional test/<class>/).")
     path: str | None = setting(None, "The data file or folder (every format but synthetic).")
     splits: dict[str, Union[float, str]] | None = setting(
         None, "train / validation / test: fractions (synthetic, ntu-csv, image-folder) or the file's Usage names "
