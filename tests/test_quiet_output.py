@@ -1,13 +1,7 @@
-"""What reaches the terminal: one line for bad input, and nothing from TensorFlow's libraries."""
+"""What reaches the terminal: one line for bad input, and nothing from TensorFlow's libraries
+(every tiny build of conftest.build_tiny checks the latter for a normal run)."""
 
-from tests.conftest import make_project, run_cli
-
-# Lines TensorFlow, absl and oneDNN print while loading, and tf.function's retracing warning.
-LIBRARY_NOISE = ("absl", "oneDNN", "port.cc", "cpu_feature_guard", "I0000", "W0000", "tensorflow", "retracing")
-
-
-def library_lines(stderr: str) -> list[str]:
-    return [line for line in stderr.splitlines() if any(word in line for word in LIBRARY_NOISE)]
+from tests.conftest import library_lines, make_project, run_cli
 
 
 def test_a_bad_setting_is_one_line(tmp_path):

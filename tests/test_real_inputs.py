@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.conftest import REPO, SHARED_FER, make_project, read_facts, run_cli
+from tests.conftest import REPO, SHARED_FER, library_lines, make_project, read_facts, run_cli
 
 pytestmark = pytest.mark.slow
 
@@ -64,8 +64,6 @@ def test_a_model_with_a_lambda_layer_is_refused_unless_allowed(tmp_path, shared_
 def test_an_architecture_json_with_its_weights_builds_quietly(tmp_path, shared_cache):
     """A Keras 2 JSON + save_weights .h5 (named by model.weights) explained end to end; with --quiet
     nothing from TensorFlow, absl or oneDNN, and no retracing warning, reaches stderr."""
-    from tests.test_quiet_output import library_lines
-
     fixtures = REPO / "tests" / "fixtures"
     config = make_project(tmp_path / "json", shared_cache)
     result = build(config, "data.synthetic.per_class=20", f"model.path={fixtures / 'cnn_k2.json'}",
