@@ -6,6 +6,7 @@ import argparse
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -22,7 +23,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("out", nargs="?", type=Path, metavar="OUT",
                         help="export-assignment: folder for the figure files")
     parser.add_argument("--model", type=Path, metavar="PATH",
-                        help="export-assignment: a .keras / .h5 model to explain (default: model.path, or train)")
+                        help="export-assignment: a .keras / .h5 model, or an architecture .json with its weights "
+                             "beside it, to explain (default: model.path, or train)")
     parser.add_argument("--data", type=Path, metavar="CSV",
                         help="export-assignment: the course's label,feature train.csv (data.format ntu-csv)")
     parser.add_argument("--config", default="report.yml", type=Path, help="report config (default report.yml)")
@@ -72,6 +74,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         clean(paths, config)
         print(f"cleaned {paths.root / config.cache} and the generated pages in {paths.docs}")
         return 0
+    if not args.debug:
+        import_tensorflow_quietly()
     progress = Progress(quiet=args.quiet)
     start = time.perf_counter()
     if args.command == "export-assignment":
@@ -99,10 +103,45 @@ def _dispatch(args: argparse.Namespace) -> int:
 
 
 def _quiet_libraries(debug: bool) -> None:
-    """TensorFlow's start-up chatter is noise in a report build; --debug keeps it."""
+    """TensorFlow's start-up chatter is noise in a report build; --debug keeps it.
+
+    Set before TensorFlow is imported: TF_CPP_MIN_LOG_LEVEL silences TensorFlow's own C++ log
+    (cpu_feature_guard and the like); Python warnings and the tensorflow and absl Python loggers
+    are kept to errors.
+    """
     if not debug:
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+        import logging
         import warnings
 
         warnings.filterwarnings("ignore", category=UserWarning)
         warnings.filterwarnings("ignore", category=DeprecationWarning)
+        for name in ("tensorflow", "absl"):
+            logging.getLogger(name).setLevel(logging.ERROR)
+
+
+def import_tensorflow_quietly() -> None:
+    """Import TensorFlow with the process's stderr (file descriptor 2) held in a temporary file.
+
+    While its libraries load, TensorFlow logs through absl before absl is initialised, which no
+    environment variable reaches: "WARNING: All log messages before absl::InitializeLog() is
+    called are written to STDERR" and the oneDNN notice (port.cc), once per library. Only the
+    messages are dropped: oneDNN stays on (TF_ENABLE_ONEDNN_OPTS is left as it is). If the
+    import fails, what it printed is shown with the error.
+    """
+    if "tensorflow" in sys.modules:
+        return
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as held:
+        os.dup2(held.fileno(), 2)
+        try:
+            import tensorflow  # noqa: F401
+        except BaseException:
+            os.dup2(saved, 2)
+            held.seek(0)
+            sys.stderr.write(held.read().decode("utf-8", "replace"))
+            raise
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)

@@ -18,6 +18,7 @@ import yaml
 
 from generator.data.settings import DataSettings
 from generator.errors import UserError
+from generator.setting import setting
 from generator.vocabulary import FER2013_CLASSES, REGIONS
 
 INPUT_SCALES = ("0-1", "-1-1", "0-255")
@@ -35,38 +36,45 @@ LOW_LOCALISATION = 0.5
 
 @dataclass(frozen=True)
 class ModelConfig:
-    path: str | None = None         # absent = train
-    arch: Literal["small", "vgg"] = "small"
-    epochs: int = 10
-    batch_size: int = 32
-    patience: int = 4               # early stopping on validation loss
-    input_scale: Union[str, dict[str, float]] = "0-1"
+    path: str | None = setting(None, "A .keras, .h5 or architecture .json file to explain; "
+                                     "absent: train the report's own CNN.")
+    weights: str | None = setting(None, "The weights of an architecture .json (Keras 2 save_weights .h5 or Keras 3 "
+                                        ".weights.h5); absent: the file of the same stem beside the .json.")
+    arch: Literal["small", "vgg"] = setting("small", "The CNN trained when there is no model.path "
+                                                     "(vgg: VGG-style, meant for real FER2013).")
+    epochs: int = setting(10, "Most training epochs (early stopping may end sooner).")
+    batch_size: int = setting(32, "Training batch size.")
+    patience: int = setting(4, "Epochs without a lower validation loss before training stops early.")
+    input_scale: Union[str, dict[str, float]] = setting(
+        "0-1", "Pixel scaling the model was trained with: 0-1, -1-1, 0-255 or {mean: M, std: S} in 0-255 units.")
 
 
 @dataclass(frozen=True)
 class SaliencyConfig:
-    smooth_samples: int = 20
-    smooth_noise: float = 0.2
+    smooth_samples: int = setting(20, "Noisy copies SmoothGrad averages for each image.")
+    smooth_noise: float = setting(0.2, "SmoothGrad's noise standard deviation, as a share of each image's value range.")
 
 
 @dataclass(frozen=True)
 class FiltersConfig:
-    layer: Union[str, int, None] = None   # name or 1-based conv index; None = third conv
-    steps: int = 100
-    image: str | None = None              # class whose sample image shows feature maps
+    layer: Union[str, int, None] = setting(None, "Convolution whose filters are drawn: a layer name or 1-based conv "
+                                                 "index; absent: the third convolution.")
+    steps: int = setting(100, "Gradient-ascent steps for each filter's pattern.")
+    image: str | None = setting(None, "Class whose sample image shows the feature maps; absent: the first class.")
 
 
 @dataclass(frozen=True)
 class LimeConfig:
-    num_samples: int = 1000
-    segments: int = 50                    # target number of superpixels
-    fill: float = 0.0                     # value of hidden superpixels
+    num_samples: int = setting(1000, "Perturbed images LIME scores for each explanation.")
+    segments: int = setting(50, "Target number of superpixels.")
+    fill: float = setting(0.0, "Gray level in [0, 1] that hidden superpixels take (0: black).")
 
 
 @dataclass(frozen=True)
 class CamsConfig:
-    layer: Union[str, int, None] = None   # None = last convolution layer
-    class_mean_images: int = 50
+    layer: Union[str, int, None] = setting(None, "Layer Grad-CAM and its relatives explain: a layer name or 1-based "
+                                                 "conv index; absent: the last convolution.")
+    class_mean_images: int = setting(50, "Correctly classified images averaged for each class's mean map.")
 
 
 @dataclass(frozen=True)
@@ -79,27 +87,31 @@ class MethodsConfig:
 
 @dataclass(frozen=True)
 class TrustConfig:
-    enabled: bool = True
-    images: int = 56                      # evaluation images for the gradient and CAM methods
-    steps: int = 20                       # deletion / insertion steps
-    # A method fails the randomisation check when its maps keep this rank correlation or more.
-    sanity_threshold: float = RANDOMISATION_THRESHOLD
-    # Methods disagree on a class whose mean rank correlation between them is below this.
-    agreement_threshold: float = AGREEMENT_THRESHOLD
-    # A class is flagged when its localisation is below this share of the other classes' mean.
-    low_localisation: float = LOW_LOCALISATION
+    enabled: bool = setting(True, "Run section 5, the checks of whether the explanations can be trusted.")
+    images: int = setting(56, "Evaluation images for the gradient and CAM methods (LIME: the sample images).")
+    steps: int = setting(20, "Deletion / insertion steps.")
+    sanity_threshold: float = setting(RANDOMISATION_THRESHOLD, "A method fails the randomisation check when its "
+                                                               "maps keep this rank correlation or more.")
+    agreement_threshold: float = setting(AGREEMENT_THRESHOLD, "Methods disagree on a class whose mean rank "
+                                                              "correlation between them is below this.")
+    low_localisation: float = setting(LOW_LOCALISATION, "A class is flagged when its localisation is below this "
+                                                        "share of the other classes' mean.")
 
 
 @dataclass(frozen=True)
 class Config:
-    seed: int = 0
-    classes: list[str] = field(default_factory=lambda: list(FER2013_CLASSES))
+    seed: int = setting(0, "Seed of every random choice (splits, training, noise, sampling): "
+                           "the same seed gives the same report.")
+    classes: list[str] = setting(factory=lambda: list(FER2013_CLASSES),
+                                 doc="Class names in the model's output order.")
     data: DataSettings = field(default_factory=DataSettings)
     model: ModelConfig = field(default_factory=ModelConfig)
-    samples: dict[str, int] = field(default_factory=dict)    # class -> 1-based data row
-    regions: dict[str, list[float]] | None = None            # region -> [x0, y0, x1, y1] fractions
-    notes: str = "notes"
-    cache: str = ".cache"
+    samples: dict[str, int] = setting(factory=dict, doc="Per class, the 1-based data row of its sample image "
+                                                        "(e.g. {Angry: 2315}); absent classes get one chosen.")
+    regions: dict[str, list[float]] | None = setting(None, "Face-region boxes [x0, y0, x1, y1] as fractions of the "
+                                                           "image, replacing the built-in box of each region named.")
+    notes: str = setting("notes", "Folder of your own notes (en.md, zh-TW.md), shown under the commentary.")
+    cache: str = setting(".cache", "Folder of the step cache, relative to the config file.")
     methods: MethodsConfig = field(default_factory=MethodsConfig)
     trust: TrustConfig = field(default_factory=TrustConfig)
 
@@ -213,6 +225,18 @@ def _check_type(value: Any, hint, key: str):
     raise UserError(key, f"expected {_describe(hint)}, got {_kind(value)} {value!r}", "fix the value")
 
 
+def _check_synthetic(synthetic) -> None:
+    """Shares in [0, 1), and an intensity range [low, high] with 0 <= low <= high."""
+    for key in ("ambiguity", "label_noise", "glasses", "hands", "hair"):
+        value = getattr(synthetic, key)
+        if value is not None and not 0 <= value < 1:
+            raise UserError(f"data.synthetic.{key}", f"must be a share in [0, 1), got {value}", "set it to 0.05, say")
+    intensity = synthetic.intensity
+    if intensity is not None and (len(intensity) != 2 or not 0 <= intensity[0] <= intensity[1]):
+        raise UserError("data.synthetic.intensity", f"must be [low, high] with 0 <= low <= high, got {intensity}",
+                        "for example [0.35, 1.0]")
+
+
 def _check_values(config: Config) -> None:
     """Checks of meaning that types alone cannot express."""
     classes = config.classes
@@ -226,6 +250,7 @@ def _check_values(config: Config) -> None:
     if data.synthetic.shortcut is not None and data.synthetic.shortcut not in classes:
         raise UserError("data.synthetic.shortcut", f"unknown class {data.synthetic.shortcut!r}",
                         "choose one of: " + ", ".join(classes))
+    _check_synthetic(data.synthetic)
     if data.splits is not None:
         extra = set(data.splits) - {"train", "validation", "test"}
         if extra:
@@ -240,6 +265,9 @@ def _check_values(config: Config) -> None:
     if isinstance(scale, dict) and (set(scale) != {"mean", "std"} or scale["std"] <= 0):
         raise UserError("model.input_scale", "a mapping needs exactly mean and std (std > 0)",
                         "for example {mean: 127.5, std: 64}")
+    if config.model.weights is not None and not str(config.model.path or "").lower().endswith(".json"):
+        raise UserError("model.weights", "only an architecture .json model.path takes a weights file",
+                        "set model.path to the model's .json, or remove model.weights")
     for key, value in (("model.epochs", config.model.epochs), ("model.batch_size", config.model.batch_size)):
         if value < 1:
             raise UserError(key, "must be at least 1", "use a positive number")

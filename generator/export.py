@@ -45,7 +45,8 @@ def export_assignment(out: Path, config: Config, paths: Paths, progress: Progres
     """Run the steps the figures need and write them into `out` as JPEGs.
 
     `data_path` is a course `label,feature` CSV (data.format ntu-csv); `model_path` a
-    .keras / .h5 file to explain instead of the configured (or trained) model.
+    .keras / .h5 file, or an architecture .json with its weights beside it, to explain instead of
+    the configured (or trained) model.
     """
     config = assignment_config(config, model_path, data_path)
     with open_run(config, paths, progress, unsafe_model) as run:
@@ -65,7 +66,7 @@ def assignment_config(config: Config, model_path: Path | None, data_path: Path |
         config = dataclasses.replace(config, data=data)
     if model_path is not None:
         config = dataclasses.replace(config, model=dataclasses.replace(
-            config.model, path=str(Path(model_path).resolve())))
+            config.model, path=str(Path(model_path).resolve()), weights=None))
     return config
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 import jinja2
 import yaml
 
+from generator.errors import UserError
 from generator.explain.methods import METHODS, title
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
@@ -32,9 +33,21 @@ def method_titles(lang: str) -> dict[str, str]:
 
 
 def languages_of(mkdocs_yml: Path) -> list[tuple[str, bool]]:
-    """(locale, is_default) of each language the i18n plugin of mkdocs.yml builds."""
-    text = re.sub(r"!!python/\S+", "", mkdocs_yml.read_text(encoding="utf-8"))
-    config = yaml.safe_load(text) or {}
+    """(locale, is_default) of each language the i18n plugin of mkdocs.yml builds.
+
+    mkdocs.yml is read as MkDocs reads it (its YAML loader: !ENV, !relative, INHERIT, Python tags).
+    """
+    from mkdocs.config.defaults import MkDocsConfig
+    from mkdocs.exceptions import ConfigurationError
+    from mkdocs.utils.yaml import get_yaml_loader, yaml_load
+
+    loader = get_yaml_loader(config=MkDocsConfig(config_file_path=str(mkdocs_yml)))
+    try:
+        with mkdocs_yml.open("rb") as handle:
+            config = yaml_load(handle, loader)
+    except (ConfigurationError, OSError, ImportError) as error:
+        raise UserError(mkdocs_yml, f"could not be read ({str(error).strip().splitlines()[0][:160]})",
+                        "check it with mkdocs build") from None
     for plugin in config.get("plugins", []):
         if isinstance(plugin, dict) and "i18n" in plugin:
             return [(lang["locale"], bool(lang.get("default"))) for lang in plugin["i18n"]["languages"]

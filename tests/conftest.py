@@ -63,14 +63,27 @@ def shared_cache(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("cache")
 
 
+# Lines TensorFlow, absl and oneDNN print while loading, and tf.function's retracing warning.
+LIBRARY_NOISE = ("absl", "oneDNN", "port.cc", "cpu_feature_guard", "I0000", "W0000", "tensorflow", "retracing")
+
+
+def library_lines(stderr: str) -> list[str]:
+    """The lines of `stderr` that came from TensorFlow's libraries rather than from the report."""
+    return [line for line in stderr.splitlines() if any(word in line for word in LIBRARY_NOISE)]
+
+
 def build_tiny(folder: Path, cache: Path, *extra: str) -> Path:
-    """Build a tiny report with the command line (`build`); return the project folder."""
+    """Build a tiny report with the command line (`build`); return the project folder.
+
+    Every such build also checks that nothing from TensorFlow's libraries reached stderr.
+    """
     config = make_project(folder, cache)
     args = ["build", "--config", str(config), "--quiet"]
     for setting in (*TINY_SETTINGS, *extra):
         args += ["--set", setting]
     result = run_cli(*args)
     assert result.returncode == 0, result.stderr
+    assert library_lines(result.stderr) == [], result.stderr
     return config.parent
 
 

@@ -138,6 +138,19 @@ def test_score_cam_equals_tf_keras_vis_and_counts_its_calls():
     np.testing.assert_allclose(ours, theirs, rtol=1e-4, atol=1e-6 * np.abs(theirs).max())
 
 
+def test_score_cam_compiles_once_for_every_batch_size(model, data):
+    """One trace serves batches of any length (no retracing), and each image's map is its own."""
+    from generator.explain.cams import ScoreCam
+
+    images, labels = data
+    score_cam = ScoreCam(model, "bars")
+    maps = [score_cam(images[start:stop], labels[start:stop]) for start, stop in ((0, 1), (1, 4), (4, 6))]
+    assert score_cam._maps.experimental_get_tracing_count() == 1
+    one_by_one = np.concatenate([score_cam(images[i:i + 1], labels[i:i + 1]) for i in range(len(images))])
+    np.testing.assert_allclose(np.concatenate(maps), one_by_one, rtol=1e-5, atol=1e-7)
+    assert score_cam._maps.experimental_get_tracing_count() == 1
+
+
 def test_class_means(model, data):
     images, labels = data
     predictions = labels.copy()

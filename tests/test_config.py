@@ -65,6 +65,8 @@ def test_unknown_key_in_an_override(tmp_path):
     ("trust:\n  low_localisation: 0\n", "trust.low_localisation", "outside (0, 1]"),
     ("trust:\n  agreement_threshold: high\n", "trust.agreement_threshold", "number"),
     ("trust:\n  steps: 1\n", "trust.steps", "at least 2"),
+    ("model:\n  path: m.keras\n  weights: m.h5\n", "model.weights", "architecture .json"),
+    ("model:\n  weights: m.h5\n", "model.weights", "architecture .json"),
 ])
 def test_bad_values_name_the_key(tmp_path, text, key, words):
     error = error_of(tmp_path, text)

@@ -9,7 +9,7 @@ from generator.explain.methods import METHODS
 PACKAGE = Path(__file__).resolve().parents[1] / "generator"
 # Each layer may import its own and the layers before it, never a later one.
 LAYERS = (
-    {"errors", "vocabulary", "usage", "cache", "progress", "output"},
+    {"errors", "vocabulary", "usage", "cache", "progress", "output", "setting"},
     {"data"},
     {"model"},
     {"explain"},
@@ -19,7 +19,7 @@ LAYERS = (
     {"context"},
     {"sections"},
     {"pages"},
-    {"pipeline", "export"},
+    {"pipeline", "export", "settings_doc"},
     {"cli", "__main__", "__init__"},
 )
 MAX_LINES = 400

@@ -1,8 +1,10 @@
 """Tests for loading users' Keras models safely and adapting models and images for explanation."""
 
 import hashlib
+import json
 import os
 import shutil
+import sys
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -33,8 +35,26 @@ CASES = {
     "rgb64.keras": ((64, 64, 3), "softmax", (), False),
     "nested_softmax.keras": ((48, 48, 1), "softmax",
                              ("nested-flattened", "softmax-layer-as-activation"), False),
+    # architecture JSON + weights beside it: Keras 2 save_weights .h5, Keras 3 .weights.h5
+    "cnn_k2.json": ((48, 48, 1), "softmax", ("keras2-config-cleaned", "sequential-rebuilt"), False),
+    "xception_k2.json": ((64, 64, 1), "softmax", ("keras2-config-cleaned", "strided-1x1-conv-split"), False),
+    "cnn_k3.json": ((48, 48, 1), "softmax", ("sequential-rebuilt",), False),
 }
 _LOADED: dict = {}
+
+
+def lambda_python() -> str:
+    """The Python (major.minor) that wrote the Lambda fixtures: their code is that Python's bytecode."""
+    with np.load(FIXTURES / "expected.npz") as stored:
+        return str(stored["lambda_python"])
+
+
+# Running a Lambda's stored bytecode under another Python crashes the interpreter (3.11 code under 3.13
+# is a segmentation fault), so a trusted Lambda model loads only where it was written.
+SAME_PYTHON_AS_LAMBDAS = pytest.mark.skipif(
+    f"{sys.version_info[0]}.{sys.version_info[1]}" != lambda_python(),
+    reason=f"the Lambda fixtures hold Python {lambda_python()} bytecode")
+CASE_NAMES = [pytest.param(name, marks=SAME_PYTHON_AS_LAMBDAS) if CASES[name][3] else name for name in CASES]
 
 
 def loaded(name: str) -> LoadedModel:
@@ -73,7 +93,7 @@ def digest(path: Path) -> tuple[str, int]:
 
 # --- each fixture loads, predicts as the original, and suits every method -----------------
 
-@pytest.mark.parametrize("name", CASES)
+@pytest.mark.parametrize("name", CASE_NAMES)
 def test_fixture_loads_with_expected_kind_notes_and_predictions(name):
     shape, kind, notes, _ = CASES[name]
     result = loaded(name)
@@ -101,7 +121,7 @@ def test_strided_pointwise_conv_is_split_into_subsampling_and_a_stride_1_conv():
     assert tuple(subsample.get_config()["pool_size"]) == (1, 1)
 
 
-@pytest.mark.parametrize("name", CASES)
+@pytest.mark.parametrize("name", CASE_NAMES)
 def test_saliency_and_gradcam_work_on_the_loaded_model(name):
     from tf_keras_vis.gradcam import Gradcam
     from tf_keras_vis.saliency import Saliency
@@ -155,7 +175,7 @@ def test_loading_and_explaining_leave_the_files_unchanged():
 
 # --- safety -------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("name", ["lambda_k2.h5", "lambda.keras"])
+@pytest.mark.parametrize("name", ["lambda_k2.h5", "lambda.keras", "lambda_k2.json"])
 def test_lambda_model_is_refused_before_deserialising(name, monkeypatch):
     import keras
 
@@ -205,6 +225,25 @@ def test_keras2_configs_are_cleaned_only_where_keras3_rejects_them():
     assert separable == {"filters": 8}
     assert conv == {"filters": 8, "groups": 2, "kernel_initializer": "glorot_uniform"}
     assert batch_norm == {"axis": 3}
+
+
+def test_keras2_sequential_configs_get_a_name_and_an_input_layer():
+    """Keras 2.0-2.2: a list of layers; 2.0-2.3: the shape on the first layer; 2.13+ to_json: module keys."""
+    dense = {"class_name": "Dense", "config": {"name": "dense_1", "units": 7, "batch_input_shape": [None, 4],
+                                               "dtype": "float32"}}
+    old = clean_keras2_config({"class_name": "Sequential", "config": [dense]})["config"]
+    assert old == {"name": "sequential", "layers": [
+        {"class_name": "InputLayer", "config": {"batch_input_shape": [None, 4], "dtype": "float32",
+                                                "name": "dense_1_input"}},
+        {"class_name": "Dense", "config": {"name": "dense_1", "units": 7, "dtype": "float32"}}]}
+    input_layer = {"module": "keras.layers", "class_name": "InputLayer", "config": {"batch_input_shape": [None, 4]}}
+    with_module = {**dense, "module": "keras.layers"}
+    new = {"class_name": "Sequential", "config": {"name": "s", "layers": [input_layer, with_module]}}
+    layers = clean_keras2_config(new)["config"]["layers"]
+    assert layers[0] == input_layer
+    assert layers[1]["config"] == {"name": "dense_1", "units": 7, "dtype": "float32"}
+    saved = {"class_name": "Sequential", "config": {"name": "s", "layers": [input_layer, dense]}}
+    assert clean_keras2_config(saved) == saved   # model.save's form: Keras 3 reads it as it is
 
 
 # --- bad files ------------------------------------------------------------------------------
@@ -257,6 +296,161 @@ def test_weights_only_h5_is_a_user_error(tmp_path):
         handle.create_dataset("kernel", data=np.zeros(3))
     with pytest.raises(UserError, match="holds weights only"):
         load_user_model(path, 7)
+
+
+@pytest.mark.parametrize("name", ["cnn_k2.h5", "cnn_k3.weights.h5"])
+def test_a_weights_file_as_the_model_says_to_pass_the_architecture_json(name):
+    path = FIXTURES / name
+    with pytest.raises(UserError) as caught:
+        load_user_model(path, 7)
+    assert caught.value.line() == (
+        f"error: {path}: has no model_config, so it holds weights only (pass the architecture JSON "
+        "(model.to_json()) as model.path and this file as model.weights)")
+
+
+# --- architecture JSON + weights --------------------------------------------------------------
+
+def copy_fixture(name: str, folder: Path, stem: str = "model") -> Path:
+    """The fixture copied into `folder` as `<stem><suffix>`; returns the copy."""
+    suffix = ".weights.h5" if name.endswith(".weights.h5") else Path(name).suffix
+    target = folder / f"{stem}{suffix}"
+    shutil.copyfile(FIXTURES / name, target)
+    return target
+
+
+def legacy_weights(layer) -> list[np.ndarray]:
+    """A layer's weights in the order Keras 2 save_weights writes them (trainable, then the rest)."""
+    return [np.asarray(w) for w in layer.trainable_weights + layer.non_trainable_weights]
+
+
+@pytest.mark.parametrize("name", ["cnn_k2.json", "xception_k2.json"])
+def test_keras2_weights_land_on_the_layers_of_the_same_name(name):
+    """Keras 3 reads a legacy weights file layer by layer in order; every layer gets its own weights."""
+    import h5py
+
+    model = loaded(name).model
+    checked = 0
+    with h5py.File(FIXTURES / name.replace(".json", ".h5"), "r") as handle:
+        for layer_name in handle.attrs["layer_names"]:
+            layer_name = layer_name.decode() if isinstance(layer_name, bytes) else layer_name
+            group = handle[layer_name]
+            stored = [np.asarray(group[w]) for w in group.attrs["weight_names"]]
+            if stored:
+                got = legacy_weights(model.get_layer(layer_name))
+                assert [w.shape for w in got] == [w.shape for w in stored], layer_name
+                for ours, theirs in zip(got, stored):
+                    np.testing.assert_array_equal(ours, theirs)
+                checked += 1
+    assert checked == {"cnn_k2.json": 5, "xception_k2.json": 9}[name]
+
+
+def keras_2_0_form(node):
+    """A tf_keras model.to_json() config as Keras 2.0-2.2 wrote it: no module keys, a Sequential's
+    config the list of its layers with the input shape on the first, "Model" for a functional model,
+    initialisers as VarianceScaling."""
+    if isinstance(node, list):
+        return [keras_2_0_form(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    node = {key: keras_2_0_form(value) for key, value in node.items()
+            if key not in ("module", "registered_name", "build_config")}
+    if node.get("class_name") == "Sequential":
+        layers = node["config"]["layers"]
+        shape = layers[0]["config"]["batch_input_shape"]
+        node["config"] = [{**layers[1], "config": {**layers[1]["config"], "batch_input_shape": shape}}, *layers[2:]]
+    if node.get("class_name") == "Functional":
+        node["class_name"] = "Model"
+    if node.get("class_name") == "GlorotUniform":
+        node = {"class_name": "VarianceScaling",
+                "config": {"scale": 1.0, "mode": "fan_avg", "distribution": "uniform", "seed": None}}
+    return node
+
+
+@pytest.mark.parametrize("name", ["cnn_k2.json", "xception_k2.json"])
+def test_a_keras_2_0_config_loads_to_the_same_predictions(name, tmp_path):
+    config = keras_2_0_form(json.loads((FIXTURES / name).read_text()))
+    assert "module" not in json.dumps(config) and config["keras_version"]
+    config["keras_version"] = "2.0.8"
+    path = tmp_path / "old.json"
+    path.write_text(json.dumps(config))
+    shutil.copyfile(FIXTURES / name.replace(".json", ".h5"), tmp_path / "old.h5")
+    result = load_user_model(path, 7)
+    assert result.input_shape == CASES[name][0]
+    inputs, outputs = expected(name)
+    np.testing.assert_allclose(np.asarray(result.model(inputs)), outputs, atol=1e-5)
+
+
+def test_model_weights_names_the_weights_file(tmp_path):
+    path = copy_fixture("cnn_k2.json", tmp_path)
+    weights = copy_fixture("cnn_k2.h5", tmp_path, "elsewhere")
+    result = load_user_model(path, 7, weights=weights)
+    inputs, outputs = expected("cnn_k2.json")
+    np.testing.assert_allclose(np.asarray(result.model(inputs)), outputs, atol=1e-5)
+
+
+@pytest.mark.parametrize("name, expected_name", [("cnn_k2.json", "model.h5"), ("cnn_k3.json", "model.weights.h5")])
+def test_missing_weights_name_the_expected_file(name, expected_name, tmp_path):
+    path = copy_fixture(name, tmp_path)
+    with pytest.raises(UserError) as caught:
+        load_user_model(path, 7)
+    other = "model.weights.h5" if expected_name == "model.h5" else "model.h5"
+    assert caught.value.line() == (
+        f"error: {path}: has no weights file beside it (looked for {expected_name} and {other}) "
+        f"(save the weights as {tmp_path / expected_name} or set model.weights to their file)")
+    absent = tmp_path / "absent.h5"
+    with pytest.raises(UserError) as caught:
+        load_user_model(path, 7, weights=absent)
+    assert caught.value.line() == f"error: {absent}: no such weights file (check model.weights in the configuration)"
+
+
+def test_keras2_weights_of_another_architecture_are_refused(tmp_path):
+    path = copy_fixture("cnn_k2.json", tmp_path)
+    weights = FIXTURES / "xception_k2.h5"
+    with pytest.raises(UserError) as caught:
+        load_user_model(path, 7, weights=weights)
+    assert caught.value.where == str(weights)
+    assert caught.value.what == ("does not fit the architecture in model.json (Layer count mismatch when loading "
+                                 "weights from file. Model expected 5 layers, found 9 saved layers.)")
+    assert caught.value.hint == "use the weights saved from the same model as the architecture"
+
+
+def test_keras3_weights_of_another_architecture_are_refused(tmp_path):
+    import keras
+
+    other = keras.Sequential([keras.Input((48, 48, 1)), keras.layers.Conv2D(3, 3, name="conv2d"),
+                              keras.layers.GlobalAveragePooling2D(), keras.layers.Dense(7)])
+    weights = tmp_path / "other.weights.h5"
+    other.save_weights(weights)
+    with pytest.raises(UserError) as caught:
+        load_user_model(copy_fixture("cnn_k3.json", tmp_path), 7, weights=weights)
+    assert caught.value.where == str(weights)
+    assert caught.value.what.startswith("does not fit the architecture in model.json (A total of ")
+
+
+def test_keras3_weights_for_a_keras2_architecture_are_refused(tmp_path):
+    weights = FIXTURES / "cnn_k3.weights.h5"
+    with pytest.raises(UserError) as caught:
+        load_user_model(copy_fixture("cnn_k2.json", tmp_path), 7, weights=weights)
+    assert caught.value.line() == (f"error: {weights}: holds Keras 3 weights but model.json is a Keras 2 "
+                                   "architecture (save the architecture and the weights with the same Keras)")
+
+
+@pytest.mark.parametrize("text, what", [("{not json", "is not a readable .json model file"),
+                                        ('{"layers": []}', "holds no model configuration")])
+def test_a_json_that_is_no_architecture_is_a_user_error(text, what, tmp_path):
+    path = tmp_path / "model.json"
+    path.write_text(text)
+    with pytest.raises(UserError) as caught:
+        load_user_model(path, 7)
+    assert caught.value.where == str(path) and caught.value.what.startswith(what)
+
+
+def test_loading_a_json_and_its_weights_leaves_both_files_unchanged():
+    files = [FIXTURES / name for name in ("cnn_k2.json", "cnn_k2.h5", "cnn_k3.json", "cnn_k3.weights.h5")]
+    before = [digest(path) for path in files]
+    load_user_model(files[0], 7)
+    load_user_model(files[2], 7)
+    assert [digest(path) for path in files] == before
 
 
 def test_models_without_conv_or_with_sigmoid_output(tmp_path):

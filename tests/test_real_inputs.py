@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.conftest import REPO, SHARED_FER, make_project, read_facts, run_cli
+from tests.conftest import REPO, SHARED_FER, library_lines, make_project, read_facts, run_cli
 
 pytestmark = pytest.mark.slow
 
@@ -59,3 +59,21 @@ def test_a_model_with_a_lambda_layer_is_refused_unless_allowed(tmp_path, shared_
     assert result.stderr.strip().splitlines()[-1].startswith(f"error: {model_file}: ")
     assert "--unsafe-model" in result.stderr
     assert not (config.parent / "site").exists()
+
+
+def test_an_architecture_json_with_its_weights_builds_quietly(tmp_path, shared_cache):
+    """A Keras 2 JSON + save_weights .h5 (named by model.weights) explained end to end; with --quiet
+    nothing from TensorFlow, absl or oneDNN, and no retracing warning, reaches stderr."""
+    fixtures = REPO / "tests" / "fixtures"
+    config = make_project(tmp_path / "json", shared_cache)
+    result = build(config, "data.synthetic.per_class=20", f"model.path={fixtures / 'cnn_k2.json'}",
+                   f"model.weights={fixtures / 'cnn_k2.h5'}", "methods.lime.num_samples=100",
+                   "methods.filters.steps=10", "trust.images=14")
+    assert result.returncode == 0, result.stderr
+    assert library_lines(result.stderr) == []
+    facts = read_facts(config.parent)
+    assert facts["model"]["source"] == "file"
+    assert facts["model"]["path"] == str(fixtures / "cnn_k2.json")
+    assert facts["model"]["adaptations"] == ["keras2-config-cleaned", "sequential-rebuilt"]
+    assert [row["type"] for row in facts["model"]["layers"]][:3] == ["InputLayer", "Conv2D", "BatchNormalization"]
+    assert {"saliency.png", "lime.png", "cams.png"} <= set(figures_of(config.parent))

@@ -6,6 +6,7 @@ import json
 import shutil
 import socket
 import subprocess
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -80,10 +81,18 @@ def test_runs_on_every_push_and_pull_request(workflow):
     assert not (triggers["push"] or {}).get("branches") and not (triggers["pull_request"] or {}).get("branches")
 
 
+def test_build_runs_on_the_oldest_and_newest_supported_python(workflow):
+    build = workflow["jobs"]["build"]
+    assert build["strategy"]["matrix"] == {"python-version": ["3.11", "3.13"]}
+    assert build["strategy"]["fail-fast"] is False   # one Python failing does not hide the other's result
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+    assert project["requires-python"] == ">=3.11,<3.14"
+
+
 def test_build_sets_up_python_with_a_pip_cache_keyed_on_the_pinned_versions(workflow):
     build = workflow["jobs"]["build"]
     (setup,) = _steps(build, "actions/setup-python")
-    assert str(setup["with"]["python-version"]) == "3.11"
+    assert setup["with"]["python-version"] == "${{ matrix.python-version }}"
     assert setup["with"]["cache"] == "pip"
     assert set(setup["with"]["cache-dependency-path"].split()) == {"constraints.txt", "pyproject.toml"}
     (checkout,) = _steps(build, "actions/checkout")
@@ -96,8 +105,9 @@ def test_build_restores_and_saves_the_step_cache_then_builds_and_tests(workflow)
     (save,) = _steps(workflow["jobs"]["build"], "actions/cache/save")
     assert restore["with"]["path"].rstrip("/") == save["with"]["path"].rstrip("/") == ".cache"
     key = restore["with"]["key"]
-    for hashed in ("'report.yml'", "'constraints.txt'", "'generator/**'"):
+    for hashed in ("'report.yml'", "'constraints.txt'", "'generator/**'", "matrix.python-version"):
         assert hashed in key, key
+    assert "matrix.python-version" in restore["with"]["restore-keys"]   # one Python's models stay its own
     assert save["with"]["key"] == f"${{{{ steps.{restore['id']}.outputs.cache-primary-key }}}}"
     assert "always()" in save["if"]  # a model trained before a failure is still kept
     runs = [s.get("run", "") for s in steps]
@@ -108,13 +118,15 @@ def test_build_restores_and_saves_the_step_cache_then_builds_and_tests(workflow)
 def test_page_screenshots_are_kept_even_when_tests_fail(workflow):
     (keep,) = _steps(workflow["jobs"]["build"], "actions/upload-artifact")
     assert keep["if"] == "always()" and keep["with"]["path"].rstrip("/") == ".cache/screenshots"
+    assert keep["with"]["name"] == "page-screenshots-python${{ matrix.python-version }}"   # one per row
 
 
 def test_only_default_branch_pushes_upload_and_deploy(workflow):
     build, deploy = workflow["jobs"]["build"], workflow["jobs"]["deploy"]
     (upload,) = _steps(build, "actions/upload-pages-artifact")
     assert upload["with"]["path"].rstrip("/") == "site"
-    assert upload["if"] == deploy["if"] == DEFAULT_BRANCH_PUSH
+    assert upload["if"] == f"{DEFAULT_BRANCH_PUSH} && matrix.python-version == '3.11'"   # one site, one upload
+    assert deploy["if"] == DEFAULT_BRANCH_PUSH
     assert build["steps"].index(upload) > [s.get("run") for s in build["steps"]].index("make test")
     assert deploy["needs"] == "build"
     (step,) = _steps(deploy, "actions/deploy-pages")

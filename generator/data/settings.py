@@ -5,26 +5,38 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal, Union
 
+from generator.setting import setting
+
 
 @dataclass(frozen=True)
 class SyntheticSettings:
-    preset: Literal["fer2013", "easy"] = "fer2013"   # the defaults below (see data.synthetic.design.PRESETS)
-    per_class: int = 500             # images per class on average; classes follow `balance`
-    balance: Literal["fer2013", "equal"] | None = None   # class frequencies: FER2013's, or equal
-    intensity: list[float] | None = None   # [low, high]: expression strength, drawn per face (0: neutral)
-    ambiguity: float | None = None         # share of faces of a confusable pair drawn partway toward the other
-    label_noise: float | None = None       # share of images labelled with another class at random
-    glasses: float | None = None           # share of faces wearing glasses
-    hands: float | None = None             # share of faces with a hand over them
-    hair: float | None = None              # share of faces with hair (short or long)
-    shortcut: str | None = None            # class name that gets a spurious cue
+    preset: Literal["fer2013", "easy"] = setting(
+        "fer2013", "The defaults of the keys below: fer2013 (FER2013's class frequencies and difficulty) or easy "
+                   "(equal classes, strong expressions, clean labels).")
+    per_class: int = setting(500, "Synthetic faces per class on average; the classes follow `balance`.")
+    balance: Literal["fer2013", "equal"] | None = setting(
+        None, "Class frequencies: fer2013 (FER2013's, Disgust rarest) or equal; absent: the preset's.")
+    intensity: list[float] | None = setting(
+        None, "[low, high]: each face's expression strength is drawn in this range (0: neutral); absent: the "
+              "preset's.")
+    ambiguity: float | None = setting(
+        None, "Share of a drifting class's faces drawn partway toward its designed partner; absent: the preset's.")
+    label_noise: float | None = setting(
+        None, "Share of images labelled with another class at random (seeded); absent: the preset's.")
+    glasses: float | None = setting(None, "Share of faces wearing glasses; absent: the preset's.")
+    hands: float | None = setting(None, "Share of faces with a hand over part of them; absent: the preset's.")
+    hair: float | None = setting(None, "Share of faces with hair (short or long); absent: the preset's.")
+    shortcut: str | None = setting(None, "A class whose faces get a spurious corner mark (a shortcut the report "
+                                         "should flag: make shortcut); absent: none.")
 
 
 @dataclass(frozen=True)
 class DataSettings:
-    format: Literal["synthetic", "fer2013-csv", "ntu-csv", "image-folder"] = "synthetic"
-    path: str | None = None
-    # train / validation / test: fractions (synthetic, ntu-csv, image-folder)
-    # or the file's Usage names (fer2013-csv). None = the format's default.
-    splits: dict[str, Union[float, str]] | None = None
+    format: Literal["synthetic", "fer2013-csv", "ntu-csv", "image-folder"] = setting(
+        "synthetic", "The data: synthetic (generated faces), fer2013-csv (emotion,pixels,Usage), ntu-csv "
+                     "(label,feature) or image-folder (train/<class>/*.png, optional test/<class>/).")
+    path: str | None = setting(None, "The data file or folder (every format but synthetic).")
+    splits: dict[str, Union[float, str]] | None = setting(
+        None, "train / validation / test: fractions (synthetic, ntu-csv, image-folder) or the file's Usage names "
+              "(fer2013-csv); absent: the format's default.")
     synthetic: SyntheticSettings = field(default_factory=SyntheticSettings)

@@ -77,7 +77,9 @@ class ScoreCam:
         self.features = keras.Model(model.inputs, model.get_layer(layer_name).output)
         self.model = model
         self.channels = int(self.features.output.shape[-1])
-        self._maps = tf.function(self._batch_maps, reduce_retracing=True)
+        image_shape = tuple(int(size) for size in model.inputs[0].shape[1:])
+        self._maps = tf.function(self._batch_maps, input_signature=[   # one trace for every batch size
+            tf.TensorSpec((None, *image_shape), tf.float32), tf.TensorSpec((None,), tf.int64)])
 
     def __call__(self, images: np.ndarray, targets) -> np.ndarray:
         images = np.asarray(images, dtype=np.float32)

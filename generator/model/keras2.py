@@ -21,9 +21,40 @@ def clean_keras2_config(node):
         return node
     cleaned = {key: clean_keras2_config(value) for key, value in node.items()}
     name, config = cleaned.get("class_name"), cleaned.get("config")
-    if isinstance(name, str) and isinstance(config, dict):
+    if name == "Sequential":
+        cleaned["config"] = _sequential_config(config)
+    elif isinstance(name, str) and isinstance(config, dict):
         cleaned["config"] = _clean_layer_config(name, config)
     return cleaned
+
+
+def _sequential_config(config):
+    """A Sequential's config as Keras 3 reads it: named, starting with an InputLayer that holds the shape.
+
+    Keras 2.0-2.2 wrote the config as the list of layers; Keras 2.0-2.3 gave the input shape
+    (batch_input_shape) to the first layer only. Keras 2.13+ model.to_json() marks each layer
+    with a module, and Keras 3 builds such a layer without the legacy reader that drops a
+    batch_input_shape, so the key is dropped here (the InputLayer holds the shape).
+    """
+    if isinstance(config, list):
+        config = {"name": "sequential", "layers": config}
+    layers = config.get("layers") if isinstance(config, dict) else None
+    if not layers or not all(isinstance(layer, dict) for layer in layers):
+        return config
+    if layers[0].get("class_name") != "InputLayer" and "batch_input_shape" in layers[0].get("config", {}):
+        first = layers[0]["config"]
+        layers = [{"class_name": "InputLayer", "config": {
+            "batch_input_shape": first["batch_input_shape"], "dtype": first.get("dtype", "float32"),
+            "name": f"{first.get('name', 'input')}_input"}}, *layers]
+        layers[1] = _without_batch_shape(layers[1])
+    layers = [_without_batch_shape(layer) if "module" in layer and layer.get("class_name") != "InputLayer"
+              else layer for layer in layers]
+    return {**config, "layers": layers}
+
+
+def _without_batch_shape(layer: dict) -> dict:
+    config = {key: value for key, value in layer.get("config", {}).items() if key != "batch_input_shape"}
+    return {**layer, "config": config}
 
 
 def _clean_layer_config(class_name: str, config: dict) -> dict:
@@ -45,4 +76,3 @@ def _single_tensor(tensors):
     if isinstance(tensors, list) and len(tensors) == 1 and isinstance(tensors[0], list):
         return tensors[0]
     return tensors
-

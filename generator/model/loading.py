@@ -20,8 +20,15 @@ from generator.model.rebuild import (
     single_input_shape,
     unique_name,
 )
+from generator.model.weights import (
+    KERAS3,
+    find_weights_file,
+    is_keras2_config,
+    weights_layout,
+    whole_model_file,
+)
 
-FORMATS = {".keras": "zip", ".h5": "hdf5", ".hdf5": "hdf5"}
+FORMATS = {".keras": "zip", ".h5": "hdf5", ".hdf5": "hdf5", ".json": "json"}
 CODE_LAYERS = ("Lambda", "TFOpLambda", "SlicingOpLambda", "TFSMLayer",
                "TorchModuleWrapper", "JaxLayer", "FlaxLayer")
 UNSAFE_HINT = "pass --unsafe-model to load it if you trust the file"
@@ -44,8 +51,12 @@ class LoadedModel:
     notes: tuple[str, ...]
 
 
-def load_user_model(path, class_count: int, unsafe: bool = False) -> LoadedModel:
-    """Load a `.keras` or legacy `.h5`/`.hdf5` classifier without changing the file.
+def load_user_model(path, class_count: int, unsafe: bool = False, weights=None) -> LoadedModel:
+    """Load a `.keras` or legacy `.h5`/`.hdf5` classifier, or an architecture `.json`
+    (model.to_json(), Keras 2 or 3) with its weights, without changing the files.
+
+    A JSON's weights are `weights` (Keras 2 save_weights `.h5` or Keras 3 `.weights.h5`),
+    else the file of the same stem beside it (`model.json` -> `model.h5` / `model.weights.h5`).
 
     Safe by default: a model holding arbitrary code (Lambda and similar layers,
     custom objects) is refused from its stored configuration, before anything
@@ -62,7 +73,10 @@ def load_user_model(path, class_count: int, unsafe: bool = False) -> LoadedModel
         reason = describe_unsafe_content(config)
         if reason:
             raise UserError(path, reason, UNSAFE_HINT)
-    model, cleaned = _deserialise(path, config, unsafe)
+    if FORMATS[path.suffix.lower()] == "json":
+        model, cleaned = _load_with_weights(path, config, unsafe, None if weights is None else Path(weights))
+    else:
+        model, cleaned = _deserialise(path, config, unsafe)
     if unsafe:
         make_lambdas_clonable(model)
     model, notes = as_flat_functional(path, model)
@@ -79,16 +93,16 @@ def load_user_model(path, class_count: int, unsafe: bool = False) -> LoadedModel
 def read_model_config(path: Path) -> dict:
     """The model configuration stored in the file (a dict), read as plain JSON.
 
-    `.keras`: the zip's `config.json`; `.h5`/`.hdf5`: the `model_config` attribute.
+    `.keras`: the zip's `config.json`; `.h5`/`.hdf5`: the `model_config` attribute; `.json`: the file.
     """
     if not path.is_file():
         raise UserError(path, "no such model file", "check the model path in the configuration")
     kind = FORMATS.get(path.suffix.lower())
     if kind is None:
         raise UserError(path, f"unsupported model file type {path.suffix!r}",
-                        "save the model as .keras (Keras 3) or .h5")
+                        "save the model as .keras (Keras 3) or .h5, or its architecture as .json")
     try:
-        text = _zip_config(path) if kind == "zip" else _hdf5_config(path)
+        text = _CONFIG_READERS[kind](path)
         config = json.loads(text)
     except UserError:
         raise
@@ -96,7 +110,8 @@ def read_model_config(path: Path) -> dict:
         raise UserError(path, f"is not a readable {path.suffix} model file ({_short(error)})",
                         "the file may be truncated or not a Keras model") from None
     if not isinstance(config, dict) or "class_name" not in config:
-        raise UserError(path, "holds no model configuration", "save the whole model, not only weights")
+        hint = "write it with model.to_json()" if kind == "json" else "save the whole model, not only weights"
+        raise UserError(path, "holds no model configuration", hint)
     return config
 
 
@@ -115,8 +130,12 @@ def _hdf5_config(path: Path) -> str:
         text = handle.attrs.get("model_config")
     if text is None:
         raise UserError(path, "has no model_config, so it holds weights only",
-                        "save the whole model with model.save(path)")
+                        "pass the architecture JSON (model.to_json()) as model.path and this file as model.weights")
     return text.decode("utf-8") if isinstance(text, bytes) else str(text)
+
+
+_CONFIG_READERS = {"zip": _zip_config, "hdf5": _hdf5_config,
+                   "json": lambda path: path.read_text(encoding="utf-8-sig")}
 
 
 def describe_unsafe_content(config: dict) -> str | None:
@@ -182,15 +201,52 @@ def _deserialise(path: Path, config: dict, unsafe: bool):
 
 
 def _load(path: Path, source: Path, unsafe: bool):
-    import keras
-
     try:
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", "Do not pass an `input_shape`", UserWarning)
-            return keras.saving.load_model(source, compile=False, safe_mode=not unsafe)
+        return _keras_load(source, unsafe)
     except Exception as error:  # Keras raises many kinds; the user gets one line
         raise UserError(path, f"could not be loaded as a Keras model ({_short(error)})",
                         "check that the file is a complete Keras model saved with model.save") from None
+
+
+def _keras_load(source: Path, unsafe: bool):
+    import keras
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "Do not pass an `input_shape`", UserWarning)
+        return keras.saving.load_model(source, compile=False, safe_mode=not unsafe)
+
+
+def _load_with_weights(path: Path, config: dict, unsafe: bool, weights: Path | None):
+    """The model of an architecture JSON and its weights file, and notes.
+
+    Both go into one temporary whole-model file that Keras loads as it loads a saved model
+    (see `whole_model_file`), so the architecture and weights checks are Keras's own.
+    """
+    keras2 = is_keras2_config(config)
+    weights = find_weights_file(path, weights, keras2)
+    layout = weights_layout(weights)
+    if keras2 and layout == KERAS3:
+        raise UserError(weights, f"holds Keras 3 weights but {path.name} is a Keras 2 architecture",
+                        "save the architecture and the weights with the same Keras")
+    cleaned = clean_keras2_config(config)
+    with tempfile.TemporaryDirectory() as folder:
+        source = whole_model_file(cleaned, weights, layout, Path(folder))
+        try:
+            model = _keras_load(source, unsafe)
+        except Exception as error:  # Keras raises many kinds; the user gets one line
+            raise _pair_error(path, weights, error) from None
+    return model, ("keras2-config-cleaned",) if cleaned != config else ()
+
+
+def _pair_error(path: Path, weights: Path, error: Exception) -> UserError:
+    """Weights that do not fit the architecture (Keras says mismatch or could not be loaded),
+    or an architecture Keras cannot build."""
+    message = str(error)
+    if "mismatch" in message or "could not be loaded" in message:
+        return UserError(weights, f"does not fit the architecture in {path.name} ({_short(error)})",
+                         "use the weights saved from the same model as the architecture")
+    return UserError(path, f"could not be loaded as a Keras architecture ({_short(error)})",
+                     "check that the file was written by model.to_json()")
 
 
 # --- checks ---------------------------------------------------------------------------------

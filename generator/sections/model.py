@@ -56,7 +56,9 @@ def _train(run: Run, data: Dataset, record) -> ReportModel:
 
 def _load(run: Run, data: Dataset) -> ReportModel:
     settings = run.config.model
-    loaded = load_user_model(run.paths.root / settings.path, len(data.class_names), unsafe=run.unsafe_model)
+    weights = None if settings.weights is None else run.paths.root / settings.weights
+    loaded = load_user_model(run.paths.root / settings.path, len(data.class_names), unsafe=run.unsafe_model,
+                             weights=weights)
     shape = tuple(loaded.input_shape)
     notes = list(loaded.notes)
     if shape[:2] != data.train.images.shape[1:3]:
