@@ -13,6 +13,7 @@ from pathlib import Path
 
 import jinja2
 import yaml
+from mkdocs.utils.yaml import yaml_load
 
 from generator.explain.methods import METHODS
 
@@ -30,8 +31,8 @@ def load_glossary() -> dict:
 
 def languages_of(mkdocs_yml: Path) -> list[tuple[str, bool]]:
     """(locale, is_default) of each language the i18n plugin of mkdocs.yml builds."""
-    text = re.sub(r"!!python/\S+", "", mkdocs_yml.read_text(encoding="utf-8"))
-    config = yaml.safe_load(text) or {}
+    with mkdocs_yml.open("rb") as handle:   # read as MkDocs reads it: !ENV, !!python tags, INHERIT
+        config = yaml_load(handle)
     for plugin in config.get("plugins", []):
         if isinstance(plugin, dict) and "i18n" in plugin:
             return [(lang["locale"], bool(lang.get("default"))) for lang in plugin["i18n"]["languages"]
