@@ -2,7 +2,7 @@
 
 python benchmarks/bench_build.py [--set KEY=VALUE ...] [--keep FOLDER]
 
-In a temporary project folder (report.yml, mkdocs.yml, notes and hand-written
+In a temporary project folder (report.yml, mkdocs.yml, notes, theme overrides and hand-written
 assets copied from the repository; the cache in the project's .cache), times
 `python -m generator build --quiet` three ways, each in a fresh process:
 
@@ -44,6 +44,7 @@ def make_project(folder: Path) -> Path:
     for name in ("report.yml", "mkdocs.yml"):
         shutil.copy(ROOT / name, folder / name)
     shutil.copytree(ROOT / "notes", folder / "notes")
+    shutil.copytree(ROOT / "overrides", folder / "overrides")
     shutil.copytree(ROOT / "docs" / "assets", folder / "docs" / "assets")
     return folder / "report.yml"
 

@@ -23,7 +23,7 @@ from generator.figures.common import figure_png
 from generator.figures.filters import plot_feature_maps, plot_filter_grid
 from generator.figures.lime_overlay import plot_lime
 from generator.figures.saliency import displayable, plot_saliency
-from generator.pipeline import compute_results, open_run
+from generator.pipeline import compute_results, open_run, section_stages
 from generator.progress import Progress
 from generator.results import Results
 from generator.sections.filters import GRID_COLUMNS
@@ -49,6 +49,7 @@ def export_assignment(out: Path, config: Config, paths: Paths, progress: Progres
     the configured (or trained) model.
     """
     config = assignment_config(config, model_path, data_path)
+    progress.plan(section_stages("cams") + 1)   # the sections the figures need, export figures
     with open_run(config, paths, progress, unsafe_model) as run:
         results = compute_results(run, through="cams")
         with progress.stage("export figures"):

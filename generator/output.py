@@ -23,6 +23,7 @@ from pathlib import Path
 from generator.errors import UserError
 
 MANIFEST = ".generated.json"
+BUILD_CONFIG_PREFIX = ".mkdocs-build-"   # the site build's own mkdocs.yml, <prefix><pid>.yml
 _UMASK = os.umask(0)
 os.umask(_UMASK)
 
@@ -91,17 +92,19 @@ def build_site(staging: Staging, docs: Path, mkdocs_yml: Path, site: Path) -> No
     _restore_interrupted_swap(site)
     remove_leftovers(site.parent, ".site-")
     new_site = site.parent / f".site-new-{os.getpid()}"
+    # Beside mkdocs.yml, so that its relative paths (theme.custom_dir) mean what they mean there.
+    remove_leftovers(mkdocs_yml.parent, BUILD_CONFIG_PREFIX)
+    config = mkdocs_yml.parent / f"{BUILD_CONFIG_PREFIX}{os.getpid()}.yml"
     try:
         _assemble_preview(staging, docs, preview)
-        config = preview.parent / (preview.name + ".yml")
-        config.write_text(f"INHERIT: {mkdocs_yml.resolve()}\ndocs_dir: {preview.resolve()}\n"
+        config.write_text(f"INHERIT: {mkdocs_yml.name}\ndocs_dir: {preview.resolve()}\n"
                           f"site_dir: {new_site.resolve()}\n", encoding="utf-8")
         _run_mkdocs(config)
         _swap_folder(new_site, site)
     finally:
         shutil.rmtree(preview, ignore_errors=True)
         shutil.rmtree(new_site, ignore_errors=True)
-        (preview.parent / (preview.name + ".yml")).unlink(missing_ok=True)
+        config.unlink(missing_ok=True)
 
 
 def _assemble_preview(staging: Staging, docs: Path, preview: Path) -> None:

@@ -33,10 +33,11 @@ from generator.sections.trust import run_trust
 BENCHMARK_RESULTS = Path("benchmarks") / "results.json"
 LIBRARIES = ("tensorflow-cpu", "tensorflow", "keras", "tf-keras-vis", "lime", "numpy", "matplotlib",
              "jinja2", "mkdocs", "mkdocs-material", "mkdocs-static-i18n")
-# Each section, in order, and the field of Results it writes; a section reads the ones before it.
-SECTIONS = (("data", run_dataset), ("model", run_model), ("evaluation", run_evaluation), ("samples", run_samples),
-            ("class_maps", run_class_maps), ("saliency", run_saliency), ("filters", run_filters), ("lime", run_lime),
-            ("cams", run_cams), ("trust", run_trust))
+# Each section, in order: the field of Results it writes, and how many stages it reports (run or
+# skipped); a section reads the ones before it.
+SECTIONS = (("data", run_dataset, 1), ("model", run_model, 1), ("evaluation", run_evaluation, 1),
+            ("samples", run_samples, 1), ("class_maps", run_class_maps, 1), ("saliency", run_saliency, 1),
+            ("filters", run_filters, 1), ("lime", run_lime, 1), ("cams", run_cams, 1), ("trust", run_trust, 2))
 
 
 @contextmanager
@@ -54,11 +55,17 @@ def open_run(config: Config, paths: Paths, progress: Progress, unsafe_model: boo
 def compute_results(run: Run, through: str = SECTIONS[-1][0]) -> Results:
     """Every section's result in order, up to and including section `through`."""
     results = Results()
-    for name, section in SECTIONS:
+    for name, section, _ in SECTIONS:
         results = results.with_result(name, section(run, results))
         if name == through:
             break
     return results
+
+
+def section_stages(through: str = SECTIONS[-1][0]) -> int:
+    """How many stages the sections up to and including `through` report."""
+    names = [name for name, _, _ in SECTIONS]
+    return sum(stages for _, _, stages in SECTIONS[:names.index(through) + 1])
 
 
 def generate(config: Config, paths: Paths, progress: Progress, with_site: bool,
@@ -67,6 +74,7 @@ def generate(config: Config, paths: Paths, progress: Progress, with_site: bool,
 
     Nothing in docs/ or site/ changes unless every step succeeds.
     """
+    progress.plan(section_stages() + (2 if with_site else 1))   # the sections, render pages, build site
     with open_run(config, paths, progress, unsafe_model) as run:
         results = compute_results(run)
         facts = collect_facts(results, config)

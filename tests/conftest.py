@@ -27,11 +27,13 @@ TINY_SETTINGS = ["data.synthetic.per_class=150", "model.epochs=12", "model.patie
 
 
 def make_project(folder: Path, cache: Path | None = None) -> Path:
-    """A report project folder (mkdocs.yml, report.yml, notes, hand-written assets); returns its config."""
+    """A report project folder (mkdocs.yml, report.yml, notes, theme overrides, hand-written assets);
+    returns its config."""
     folder.mkdir(parents=True, exist_ok=True)
     for name in ("mkdocs.yml", "report.yml"):
         shutil.copy(REPO / name, folder / name)
-    shutil.copytree(REPO / "notes", folder / "notes", dirs_exist_ok=True)
+    for name in ("notes", "overrides"):
+        shutil.copytree(REPO / name, folder / name, dirs_exist_ok=True)
     shutil.copytree(REPO / "docs" / "assets", folder / "docs" / "assets", dirs_exist_ok=True)
     if cache is not None:
         with (folder / "report.yml").open("a") as handle:

@@ -28,10 +28,6 @@ PREFIX = "/cnn-report/"     # https://<owner>.github.io/<repository>/
 HOST = "127.0.0.1"
 SCREENSHOTS = Path(os.environ.get("SCREENSHOTS", REPO / ".cache" / "screenshots"))
 SERIOUS = ("serious", "critical")
-# Material fetches sitemap.xml beside every <link rel="alternate" hreflang> of a page to keep the page
-# when switching language; mkdocs-static-i18n points those links at the page's translations, where
-# no sitemap is, so each such fetch is a 404 in the console. Nothing a reader sees depends on it.
-MATERIAL_SITEMAP_PROBE = "/sitemap.xml"
 
 pytestmark = [
     pytest.mark.browser,
@@ -197,14 +193,6 @@ def _problems(visits: list[Visit], attribute: str) -> dict[str, list]:
     return {v.path: getattr(v, attribute) for v in visits if getattr(v, attribute)}
 
 
-def _is_sitemap_probe(failed_request: str) -> bool:
-    return failed_request.endswith(MATERIAL_SITEMAP_PROBE + " (404)")
-
-
-def _is_404_line(console_error: str) -> bool:
-    return console_error.startswith("Failed to load resource") and "status of 404" in console_error
-
-
 # --- tests ----------------------------------------------------------------------------
 
 def test_every_page_of_both_languages_is_visited(visits):
@@ -216,13 +204,8 @@ def test_every_page_of_both_languages_is_visited(visits):
 
 
 def test_pages_load_without_console_errors_or_failed_requests(visits):
-    failed = {v.path: [r for r in v.failed_requests if not _is_sitemap_probe(r)] for v in visits}
-    assert {path: found for path, found in failed.items() if found} == {}
-    # The console names no URL for a failed load: allow one 404 line per sitemap probe, nothing else.
-    errors = {v.path: v.console_errors for v in visits
-              if [e for e in v.console_errors if not _is_404_line(e)]
-              or sum(map(_is_404_line, v.console_errors)) > sum(map(_is_sitemap_probe, v.failed_requests))}
-    assert errors == {}
+    assert _problems(visits, "failed_requests") == {}
+    assert _problems(visits, "console_errors") == {}
 
 
 def test_every_image_loads_and_has_alt_text(visits):
@@ -266,4 +249,60 @@ def test_clicking_a_figure_opens_it_in_the_lightbox(browser_context, site_url):
     assert slide.get_attribute("src").endswith(href.removeprefix("../"))
     page.keyboard.press("Escape")
     page.locator(".glightbox-container").wait_for(state="detached", timeout=5000)
+    page.close()
+
+
+def _search(page, words: str) -> list[str]:
+    """Type `words` into the header's search box; the URL paths of the pages found, best first."""
+    box = page.locator("input.md-search__input")
+    box.fill(words)
+    box.press("End")       # Material reads the box on key-up; fill() alone sends no key
+    page.locator(".md-search-result__item").first.wait_for(state="visible", timeout=10000)
+    links = page.eval_on_selector_all(".md-search-result__item > a.md-search-result__link",
+                                      "els => els.map(a => a.href)")
+    return [urlsplit(link).path for link in links]
+
+
+def test_searching_chinese_words_on_the_chinese_site_finds_the_page(browser_context, site_url):
+    page = browser_context.new_page()
+    page.goto(site_url + "zh-TW/", wait_until="load")
+    found = _search(page, "混淆矩陣")
+    page.wait_for_function("getComputedStyle(document.querySelector('.md-search__output')).opacity === '1'")
+    page.screenshot(path=str(SCREENSHOTS / "zh-TW_search.png"))
+    assert found[0] == PREFIX + "zh-TW/lime/", found
+    page.click(".md-search-result__link[href*='/zh-TW/lime/?h=%']")   # the section that holds the words
+    page.wait_for_url(re.compile(r"/zh-TW/lime/\?h=%"))
+    page.locator("article mark[data-md-highlight]").first.wait_for(timeout=10000)
+    marked = page.eval_on_selector_all("article mark[data-md-highlight]", "els => els.map(e => e.textContent)")
+    assert "混淆" in marked                           # search.highlight marks the words found on the page
+    page.close()
+
+
+def test_searching_english_words_on_the_english_site_finds_the_page(browser_context, site_url):
+    page = browser_context.new_page()
+    page.goto(site_url, wait_until="load")
+    found = _search(page, "confusion matrix")
+    assert found[0] == PREFIX + "lime/", found
+    page.close()
+
+
+def test_code_blocks_have_a_copy_button_that_copies_them(browser_context, site_url):
+    browser_context.grant_permissions(["clipboard-read", "clipboard-write"])
+    page = browser_context.new_page()
+    page.goto(site_url + "reproducibility/", wait_until="load")
+    block = page.locator("article pre").first
+    block.hover()
+    block.locator("button.md-code__button[data-md-type='copy']").click()
+    copied = page.evaluate("navigator.clipboard.readText()")
+    assert copied.strip() == block.locator("code").inner_text().strip()
+    assert '"seed"' in copied
+    page.close()
+
+
+def test_each_page_links_the_previous_and_next_page_in_its_footer(browser_context, site_url):
+    page = browser_context.new_page()
+    page.goto(site_url + "zh-TW/lime/", wait_until="load")
+    links = {kind: urlsplit(page.eval_on_selector(f"a.md-footer__link--{kind}", "a => a.href")).path
+             for kind in ("prev", "next")}
+    assert links == {"prev": PREFIX + "zh-TW/filters/", "next": PREFIX + "zh-TW/gradcam/"}
     page.close()

@@ -2,6 +2,7 @@
 
 import json
 import re
+import xml.etree.ElementTree as ElementTree
 
 import numpy as np
 
@@ -63,8 +64,10 @@ def test_facts_hold_no_run_dependent_values(tiny_project):
 
 
 def test_the_site_makes_no_request_outside_itself(tiny_project):
-    """Nothing the browser loads by itself (scripts, images, stylesheets, fonts) is off-site; plain links may be."""
-    loaded = re.compile(r"""(?:\bsrc=["']|<link\b[^>]*\bhref=["']|url\(["']?)(?:https?:)?//""")
+    """Nothing the browser loads by itself (scripts, images, stylesheets, fonts) is off-site; plain links may be,
+    and so may the canonical address, which names the page and is never fetched."""
+    link = r"""<link\b(?![^>]*\brel="canonical")[^>]*\bhref=["']"""
+    loaded = re.compile(rf"""(?:\bsrc=["']|{link}|url\(["']?)(?:https?:)?//""")
     for path in (tiny_project / "site").rglob("*"):
         if path.suffix in (".html", ".css"):
             assert loaded.search(path.read_text(errors="ignore")) is None, path
@@ -90,12 +93,24 @@ def test_a_rerun_trains_nothing_and_a_bad_run_changes_nothing(tiny_project):
 
     result = run_cli("build", "--config", config, "--quiet", *sets)
     assert result.returncode == 0, result.stderr
+    assert not re.search(r"^\[\d+", result.stderr, re.M)            # --quiet: no stage lines
     stages = {s["name"]: s for s in json.loads((tiny_project / "docs" / "run.json").read_text())["stages"]}
     assert stages["train model"]["cached"] and stages["train model"]["model_images"] == 0
     assert stages["load data"]["cached"]
     for page in (tiny_project / "docs").glob("*.md"):
         if not page.name.startswith("reproducibility"):
             assert page.read_bytes() == before[page], page
+
+
+def test_the_build_log_numbers_every_stage_out_of_the_run_s_stage_count(tiny_project):
+    sets = [arg for s in TINY_SETTINGS for arg in ("--set", s)]
+    result = run_cli("build", "--config", str(tiny_project / "report.yml"), *sets)   # a log, not a terminal
+    assert result.returncode == 0, result.stderr
+    numbered = re.findall(r"^\[(\d+)/(\d+)\] (.+?)(?: \.\.\.|: skipped \(.+\))$", result.stderr, re.M)
+    stages = [s["name"] for s in json.loads((tiny_project / "docs" / "run.json").read_text())["stages"]]
+    assert [name for _, _, name in numbered] == stages            # every stage ran in the tiny report
+    assert [(int(n), int(total)) for n, total, _ in numbered] == [(n, len(stages)) for n in range(1, len(stages) + 1)]
+    assert "build site" in stages and "trust: randomisation check" in stages
 
 
 def test_user_notes_appear_under_the_page_and_survive_regeneration(tiny_project, tmp_path):
@@ -112,3 +127,38 @@ def test_user_notes_appear_under_the_page_and_survive_regeneration(tiny_project,
         assert "cheeks matter" in notes.read_text()
     finally:
         notes.write_text(original)
+
+
+def test_sitemap_lists_every_page_at_its_address_with_its_translation(tiny_project):
+    """site_url defaults to the local preview's address (CI passes the published one)."""
+    names = {"s": "http://www.sitemaps.org/schemas/sitemap/0.9", "x": "http://www.w3.org/1999/xhtml"}
+    urls = ElementTree.parse(tiny_project / "site" / "sitemap.xml").getroot().findall("s:url", names)
+    pages = {url.find("s:loc", names).text: {link.get("hreflang"): link.get("href")
+                                             for link in url.findall("x:link", names)} for url in urls}
+    base = "http://127.0.0.1:8000/"
+    assert len(pages) == 2 * len(PAGES)
+    assert pages[base + "data/"] == {"en": base + "data/", "zh-TW": base + "zh-TW/data/"}
+    assert pages[base + "zh-TW/data/"] == pages[base + "data/"]
+
+
+def test_chinese_headings_get_readable_anchors(tiny_project):
+    html = (tiny_project / "site" / "zh-TW" / "lime" / "index.html").read_text()
+    ids = re.findall(r'<h[1-6] id="([^"]+)"', html)
+    assert ids and not [i for i in ids if re.fullmatch(r"_\d+", i)], ids
+    assert "哪些類別辨識得好" in ids
+    assert "3-lime-and-the-confusion-matrix" in re.findall(
+        r'<h[1-6] id="([^"]+)"', (tiny_project / "site" / "lime" / "index.html").read_text())
+
+
+def test_the_search_index_holds_chinese_as_words_and_english_as_it_is(tiny_project):
+    index = json.loads((tiny_project / "site" / "search" / "search_index.json").read_text(encoding="utf-8"))
+    texts = {doc["location"]: doc["text"] for doc in index["docs"]}
+    chinese = " ".join(text for location, text in texts.items() if location.startswith("zh-TW/"))
+    english = " ".join(text for location, text in texts.items() if not location.startswith("zh-TW/"))
+    assert "混淆\u200b矩陣" in chinese            # jieba's words, joined by zero-width spaces
+    assert re.search(index["config"]["separator"], "\u200b")
+    assert "\u200b" not in english and "confusion matrix" in english
+    assert index["config"]["lang"] == ["en"]
+    site = tiny_project / "site"
+    pages = {"" if p.parent == site else p.parent.relative_to(site).as_posix() + "/" for p in site.rglob("index.html")}
+    assert {location for location in texts if "#" not in location} == pages   # every page, once

@@ -6,6 +6,7 @@ import pytest
 
 from generator.errors import UserError
 from generator.output import Staging, build_site, publish_docs
+from generator.pages import PAGES, page_filename
 from tests.conftest import make_project
 
 
@@ -30,13 +31,27 @@ def test_publish_writes_changed_files_only_and_removes_stale_ones(tmp_path):
     assert (docs / "assets" / "mine.css").read_text() == "hand-written"
 
 
+def placeholder_pages() -> dict[str, str]:
+    return {page_filename(page, lang): f"# {page}\n" for page in PAGES for lang in ("en", "zh-TW")}
+
+
+def test_the_site_is_built_for_the_address_in_site_url(tmp_path, monkeypatch):
+    root = make_project(tmp_path / "project").parent
+    monkeypatch.setenv("SITE_URL", "https://owner.github.io/cnn-report")   # as actions/configure-pages gives it
+    build_site(stage(tmp_path, placeholder_pages()), root / "docs", root / "mkdocs.yml", root / "site")
+    sitemap = (root / "site" / "sitemap.xml").read_text()
+    assert "<loc>https://owner.github.io/cnn-report/zh-TW/data/</loc>" in sitemap
+    assert '<link rel="canonical" href="https://owner.github.io/cnn-report/data/">' in \
+        (root / "site" / "data" / "index.html").read_text()
+    assert sorted(p.name for p in root.iterdir()) == ["docs", "mkdocs.yml", "notes", "overrides", "report.yml",
+                                                      "site"]   # the build's own config is gone
+
+
 def test_a_failed_site_build_leaves_the_previous_site_intact(tmp_path):
     root = make_project(tmp_path / "project").parent
     (root / "site").mkdir()
     (root / "site" / "index.html").write_text("previous site")
-    pages = {f"{p}.{lang}.md": f"# {p}\n" for p in ("index", "saliency", "filters", "lime", "gradcam",
-                                                     "trust", "data", "reproducibility")
-             for lang in ("en", "zh-TW")}
+    pages = placeholder_pages()
     pages["index.en.md"] = "# broken\n\n[missing](nowhere.md)\n"   # --strict turns this into a failure
     with pytest.raises(UserError, match="mkdocs build --strict failed"):
         build_site(stage(tmp_path, pages), root / "docs", root / "mkdocs.yml", root / "site")

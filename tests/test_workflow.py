@@ -115,6 +115,17 @@ def test_build_restores_and_saves_the_step_cache_then_builds_and_tests(workflow)
     assert steps.index(restore) < site < steps.index(save) < test
 
 
+def test_published_builds_take_the_site_address_from_github_pages(workflow):
+    build = workflow["jobs"]["build"]
+    (pages,) = _steps(build, "actions/configure-pages")
+    assert pages["if"] == DEFAULT_BRANCH_PUSH
+    (site,) = [s for s in build["steps"] if s.get("run") == "make site"]
+    assert build["steps"].index(pages) < build["steps"].index(site)
+    address = site["env"]["SITE_URL"]
+    assert address.startswith(f"${{{{ steps.{pages['id']}.outputs.base_url || ")   # elsewhere a fallback
+    assert "github.repository_owner" in address and "github.event.repository.name" in address
+
+
 def test_page_screenshots_are_kept_even_when_tests_fail(workflow):
     (keep,) = _steps(workflow["jobs"]["build"], "actions/upload-artifact")
     assert keep["if"] == "always()" and keep["with"]["path"].rstrip("/") == ".cache/screenshots"
@@ -133,9 +144,9 @@ def test_only_default_branch_pushes_upload_and_deploy(workflow):
     assert deploy["environment"] == {"name": "github-pages", "url": f"${{{{ steps.{step['id']}.outputs.page_url }}}}"}
 
 
-def test_deploy_alone_holds_pages_permissions_and_one_deployment_runs_at_a_time(workflow):
+def test_deploy_alone_may_write_to_pages_and_one_deployment_runs_at_a_time(workflow):
     assert workflow["permissions"] == {"contents": "read"}
-    assert "permissions" not in workflow["jobs"]["build"]
+    assert workflow["jobs"]["build"]["permissions"] == {"contents": "read", "pages": "read"}
     deploy = workflow["jobs"]["deploy"]
     assert deploy["permissions"] == {"contents": "read", "pages": "write", "id-token": "write"}
     assert deploy["concurrency"] == {"group": "pages", "cancel-in-progress": False}

@@ -14,6 +14,7 @@ a batch of F inputs, input i ascending filter i, in one compiled step.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -53,8 +54,11 @@ class Ascent:
 
 def compute_filter_patterns(model, layer_name: str, steps: int = 100, seed: int = 0,
                             input_range: tuple[float, float] = (0.0, 1.0),
-                            settings: Ascent | None = None) -> FilterPatterns:
-    """Patterns maximising each filter of `layer_name`; the same seed gives the same result."""
+                            settings: Ascent | None = None,
+                            on_step: Callable[[], None] | None = None) -> FilterPatterns:
+    """Patterns maximising each filter of `layer_name`; the same seed gives the same result.
+
+    `on_step` is called after each ascent step (progress display)."""
     import tensorflow as tf
 
     settings = settings or Ascent()
@@ -66,6 +70,8 @@ def compute_filter_patterns(model, layer_name: str, steps: int = 100, seed: int 
     inputs = tf.Variable(start)
     for k in range(int(steps)):
         step(inputs, tf.constant(k, tf.int32))
+        if on_step is not None:
+            on_step()
     patterns = inputs.numpy()
     before, flat = _evaluate(pre, activation, start, gradient=True)
     after, _ = _evaluate(pre, activation, patterns)

@@ -6,6 +6,7 @@ of Any Classifier, KDD 2016, https://arxiv.org/abs/1602.04938
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 
@@ -71,22 +72,26 @@ def segment_image(image: np.ndarray, segmentation: dict | None = None) -> np.nda
 
 def compute_lime(model, images: np.ndarray, targets, num_samples: int = 1000,
                  segmentation: dict | None = None, fill: float | None = 0.0, seed: int = 0,
-                 batch_size: int | None = None) -> list[LimeResult]:
+                 batch_size: int | None = None, on_image: Callable[[], None] | None = None) -> list[LimeResult]:
     """LIME for each image (N, H, W, C), already scaled as the model expects, and its target class.
 
     Hidden superpixels take the value `fill` (in model scale; None: each superpixel's
     mean, lime's default). Every image gets its own explainer seeded with `seed`, so a
     result does not depend on the other images. Perturbed images go through one
     compiled model call per `batch_size` samples (default: all samples at once for
-    small inputs).
+    small inputs). `on_image` is called after each image (progress display).
     """
     images = np.asarray(images, dtype=np.float32)
     targets = np.broadcast_to(np.asarray(targets, dtype=np.int64), (len(images),))
     if batch_size is None:
         batch_size = int(np.clip(PIXEL_BUDGET // images[0].size, 1, num_samples))
     classify = batch_classifier(model, images.shape[1:])
-    return [_explain_one(image, int(target), classify, num_samples, segmentation, fill, seed,
-                         batch_size) for image, target in zip(images, targets)]
+    results = []
+    for image, target in zip(images, targets):
+        results.append(_explain_one(image, int(target), classify, num_samples, segmentation, fill, seed, batch_size))
+        if on_image is not None:
+            on_image()
+    return results
 
 
 def lime_maps(model, images: np.ndarray, targets, num_samples: int = 1000, segmentation: dict | None = None,

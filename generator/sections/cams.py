@@ -12,11 +12,13 @@ from generator.explain.common import cam_layer_candidates, resolve_cam_layer
 from generator.explain.methods import explainers, methods_on
 from generator.figures.cams import plot_cams, plot_class_mean_cams
 from generator.figures.saliency import displayable
+from generator.progress import counted
 from generator.results import CamsResult, Results
 from generator.sections.regions import describe_method_regions
 from generator.sections.settings import explain_settings
 
 CAMS_STEP_VERSION = 1
+STAGE = "Grad-CAM and relatives"
 
 
 def run_cams(run: Run, results: Results) -> CamsResult:
@@ -24,20 +26,23 @@ def run_cams(run: Run, results: Results) -> CamsResult:
     explain = explain_settings(run.config, model)
     layer = explain.cam_layer
     if layer is None:
+        run.progress.skip(STAGE, "the model has no convolution layer")
         return CamsResult(None, {}, None, {"available": False})
     settings = run.config.methods.cams
     methods = explainers(methods_on("gradcam"), explain)
     images, labels = model.to_input(samples.split.images), samples.split.labels
     evaluation = data.evaluation
     predictions = results.evaluation.predictions
-    with run.progress.stage("Grad-CAM and relatives") as record:
+    with run.progress.stage(STAGE) as record, run.progress.steps(len(methods) + 1, "method") as step:
         cams = run.cached("cams", CAMS_STEP_VERSION, (model.model_id, layer, images, labels),
-                          lambda: {key: cam(model.keras, images, labels) for key, cam in methods.items()}, record)
+                          lambda: {key: counted(cam, step)(model.keras, images, labels)
+                                   for key, cam in methods.items()}, record)
         means = run.cached(
             "class_mean_cams", CAMS_STEP_VERSION,
             (model.model_id, layer, evaluation.images, evaluation.labels, predictions, settings.class_mean_images),
-            lambda: compute_class_mean_cams(model.keras, model.to_input(evaluation.images), evaluation.labels,
-                                            predictions, layer, settings.class_mean_images, tuple(methods)),
+            lambda: counted(compute_class_mean_cams, step)(
+                model.keras, model.to_input(evaluation.images), evaluation.labels, predictions, layer,
+                settings.class_mean_images, tuple(methods)),
             record)
         shown = displayable(images)
         figures = {

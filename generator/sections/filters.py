@@ -25,16 +25,19 @@ def run_filters(run: Run, results: Results) -> FiltersResult:
     settings = run.config.methods.filters
     convs = conv_layer_names(model.keras)
     if not convs:
+        run.progress.skip("filter patterns", "the model has no convolution layer")
         return FiltersResult(None, None, None, {"available": False, "conv_layers": []})
     layer = resolve_conv_layer(model.keras, settings.layer, "methods.filters.layer", default_index=2)
     index = _feature_image_index(samples, settings.image)
     image = model.to_input(samples.split.images[index:index + 1])[0]
     with run.progress.stage("filter patterns") as record:
         low, high = model.input_value(0.0), model.input_value(1.0)   # black and white: the ascent's range
-        patterns = run.cached(
-            "filters", FILTERS_STEP_VERSION, (model.model_id, layer, settings.steps, run.config.seed, low, high),
-            lambda: compute_filter_patterns(model.keras, layer, settings.steps, run.config.seed, (low, high)),
-            record)
+        with run.progress.steps(settings.steps, "ascent step") as step:
+            patterns = run.cached(
+                "filters", FILTERS_STEP_VERSION, (model.model_id, layer, settings.steps, run.config.seed, low, high),
+                lambda: compute_filter_patterns(model.keras, layer, settings.steps, run.config.seed, (low, high),
+                                                on_step=step),
+                record)
         maps = run.cached("feature_maps", FILTERS_STEP_VERSION, (model.model_id, layer, image),
                           lambda: compute_feature_maps(model.keras, layer, image), record)
         figures = {

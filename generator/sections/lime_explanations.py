@@ -30,11 +30,12 @@ def run_lime(run: Run, results: Results) -> LimeSectionResult:
     # Explain every image for its true class, then the misclassified ones for their predicted class.
     rows = np.concatenate([np.arange(len(images)), wrong])
     targets = np.concatenate([labels, predicted[wrong]])
-    with run.progress.stage(title("lime")) as record:
+    with run.progress.stage(title("lime")) as record, run.progress.steps(len(rows), "image") as step:
         explained = run.cached(
             "lime", LIME_STEP_VERSION, (model.model_id, images[rows], targets, settings, run.config.seed),
             lambda: compute_lime(model.keras, images[rows], targets, settings.num_samples,
-                                 explain.lime_segmentation, explain.lime_fill, seed=run.config.seed),
+                                 explain.lime_segmentation, explain.lime_fill, seed=run.config.seed,
+                                 on_image=step),
             record)
         shown = displayable(images[rows])
         figure = run.figure("lime", (shown, [asdict(r) for r in explained], labels[rows]), lambda: plot_lime(

@@ -44,11 +44,11 @@ def _train(run: Run, data: Dataset, record) -> ReportModel:
     arrays = TrainingData(scale_images(data.train.images, scale), data.train.labels,
                           scale_images(data.validation.images, scale), data.validation.labels,
                           len(data.class_names))
-    step = run.progress.steps(settings.epochs, "epoch")
-    trained, hit = train_model_cached(
-        run.cache, arrays, settings.arch, settings.epochs, settings.batch_size, settings.patience, run.config.seed,
-        on_epoch=lambda epoch, logs: step(f"loss {logs['loss']:.3f} val_accuracy {logs['val_accuracy']:.3f}"))
-    step.close()
+    with run.progress.steps(settings.epochs, "epoch") as step:
+        trained, hit = train_model_cached(
+            run.cache, arrays, settings.arch, settings.epochs, settings.batch_size, settings.patience,
+            run.config.seed,
+            on_epoch=lambda epoch, logs: step(f"loss {logs['loss']:.3f} val_accuracy {logs['val_accuracy']:.3f}"))
     record.note_cache(hit)
     return ReportModel(trained.model, model_digest(trained.model), "trained", data.train.images.shape[1:],
                        scale, (), trained.history, trained.best_epoch)

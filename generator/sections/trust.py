@@ -23,6 +23,7 @@ from generator.analysis.trust import (
     localisation_lift,
     low_localisation_flags,
     merged,
+    randomisation_stages,
 )
 from generator.context import Run
 from generator.explain.methods import METHODS, explainers
@@ -32,15 +33,20 @@ from generator.figures.trust import (
     plot_randomisation_correlations,
     plot_randomisation_maps,
 )
+from generator.progress import counted
 from generator.results import Results, TrustResult
 from generator.sections.settings import explain_settings
 from generator.vocabulary import OUTSIDE
 
 TRUST_STEP_VERSION = 3  # 3: SmoothGrad noise independent of the batch
+STAGES = ("trust: deletion and insertion", "trust: randomisation check")
 
 
 def run_trust(run: Run, results: Results) -> TrustResult:
     if not run.config.trust.enabled or results.cams.layer is None:
+        reason = "trust.enabled is off" if not run.config.trust.enabled else "no CAM layer to check"
+        for stage in STAGES:
+            run.progress.skip(stage, reason)
         return TrustResult({"available": False})
     data, model, samples = results.data.dataset, results.model.model, results.samples.chosen
     settings = run.config.trust
@@ -53,15 +59,19 @@ def run_trust(run: Run, results: Results) -> TrustResult:
     explain = explainers(METHODS, explain_settings(run.config, model))
     # What the gradient and CAM maps depend on besides the model and images.
     map_settings = (results.cams.layer, run.config.seed, run.config.methods.saliency)
-    with run.progress.stage("trust: deletion and insertion") as record:
-        curves = _deletion_insertion(run, model, measured, maps, record)
-        lime_curves = _deletion_insertion(run, model, sampled, lime_maps, record)
-    with run.progress.stage("trust: randomisation check") as record:
+    deletion_stage, randomisation_stage = STAGES
+    # The curves of the evaluation images, then of the sample images.
+    with run.progress.stage(deletion_stage) as record, run.progress.steps(2, "step") as step:
+        curves = _deletion_insertion(run, model, measured, maps, record, step)
+        lime_curves = _deletion_insertion(run, model, sampled, lime_maps, record, step)
+    others_explain = {k: v for k, v in explain.items() if k != "lime"}
+    # The other methods' maps of the model itself, then every method's maps after each randomised stage.
+    calls = len(others_explain) + len(explain) * len(randomisation_stages(model.keras))
+    with run.progress.stage(randomisation_stage) as record, run.progress.steps(calls, "step") as step:
         # Cached apart, so changing LIME's settings leaves the other methods' check alone. The
         # trained model's LIME maps come from section 3; every other map is computed afresh.
-        others = _randomisation(run, model, sampled, {k: v for k, v in explain.items() if k != "lime"},
-                                map_settings, {}, record)
-        lime = _randomisation(run, model, sampled, {"lime": explain["lime"]},
+        others = _randomisation(run, model, sampled, _counted_all(others_explain, step), map_settings, {}, record)
+        lime = _randomisation(run, model, sampled, _counted_all({"lime": explain["lime"]}, step),
                               run.config.methods.lime, lime_maps, record)
     check = judged(merged(others, lime), settings.sanity_threshold)
     masks, mask_kind = _masks(run, evaluation, pick, measured.images.shape[1:3])
@@ -134,10 +144,16 @@ class _Images(NamedTuple):
     targets: np.ndarray    # the class each image is explained for
 
 
-def _deletion_insertion(run: Run, model, chosen: _Images, maps: dict, record):
+def _deletion_insertion(run: Run, model, chosen: _Images, maps: dict, record, step):
     steps, seed = run.config.trust.steps, run.config.seed
     return run.cached("trust_curves", TRUST_STEP_VERSION, (model.model_id, chosen, maps, steps, seed),
-                      lambda: compute_deletion_insertion(model.keras, *chosen, maps, steps, seed), record)
+                      lambda: counted(compute_deletion_insertion, step)(model.keras, *chosen, maps, steps, seed),
+                      record)
+
+
+def _counted_all(explain: dict, step) -> dict:
+    """The same explainers, each advancing `step` once per call."""
+    return {key: counted(function, step) for key, function in explain.items()}
 
 
 def _randomisation(run: Run, model, sampled: _Images, explain: dict, settings, original_maps: dict, record):
