@@ -44,7 +44,7 @@ def make_project(folder: Path) -> Path:
     for name in ("report.yml", "mkdocs.yml"):
         shutil.copy(ROOT / name, folder / name)
     shutil.copytree(ROOT / "notes", folder / "notes")
-    shutil.copytree(ROOT / "overrides", folder / "overrides")
+    shutil.copytree(ROOT / "templates" / "theme", folder / "templates" / "theme")
     shutil.copytree(ROOT / "docs" / "assets", folder / "docs" / "assets")
     return folder / "report.yml"
 

@@ -32,7 +32,7 @@ def make_project(folder: Path, cache: Path | None = None) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     for name in ("mkdocs.yml", "report.yml"):
         shutil.copy(REPO / name, folder / name)
-    for name in ("notes", "overrides"):
+    for name in ("notes", "templates/theme"):
         shutil.copytree(REPO / name, folder / name, dirs_exist_ok=True)
     shutil.copytree(REPO / "docs" / "assets", folder / "docs" / "assets", dirs_exist_ok=True)
     if cache is not None:

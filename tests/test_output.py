@@ -43,8 +43,8 @@ def test_the_site_is_built_for_the_address_in_site_url(tmp_path, monkeypatch):
     assert "<loc>https://owner.github.io/cnn-report/zh-TW/data/</loc>" in sitemap
     assert '<link rel="canonical" href="https://owner.github.io/cnn-report/data/">' in \
         (root / "site" / "data" / "index.html").read_text()
-    assert sorted(p.name for p in root.iterdir()) == ["docs", "mkdocs.yml", "notes", "overrides", "report.yml",
-                                                      "site"]   # the build's own config is gone
+    assert sorted(p.name for p in root.iterdir()) == ["docs", "mkdocs.yml", "notes", "report.yml", "site",
+                                                      "templates"]   # the build's own config is gone
 
 
 def test_a_failed_site_build_leaves_the_previous_site_intact(tmp_path):
