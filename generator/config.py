@@ -86,6 +86,12 @@ class MethodsConfig:
 
 
 @dataclass(frozen=True)
+class MistakesConfig:
+    pairs: int = setting(3, "Most frequent confusions (true -> predicted class) the Mistakes page explains.")
+    shown: int = setting(3, "Misclassified images of each pair shown with their maps (and explained by LIME).")
+
+
+@dataclass(frozen=True)
 class TrustConfig:
     enabled: bool = setting(True, "Run section 5, the checks of whether the explanations can be trusted.")
     images: int = setting(56, "Evaluation images for the gradient and CAM methods (LIME: the sample images).")
@@ -113,6 +119,7 @@ class Config:
     notes: str = setting("notes", "Folder of your own notes (en.md, zh-TW.md), shown under the commentary.")
     cache: str = setting(".cache", "Folder of the step cache, relative to the config file.")
     methods: MethodsConfig = field(default_factory=MethodsConfig)
+    mistakes: MistakesConfig = field(default_factory=MistakesConfig)
     trust: TrustConfig = field(default_factory=TrustConfig)
 
     def to_dict(self) -> dict:
@@ -251,6 +258,11 @@ def _check_values(config: Config) -> None:
         raise UserError("data.synthetic.shortcut", f"unknown class {data.synthetic.shortcut!r}",
                         "choose one of: " + ", ".join(classes))
     _check_synthetic(data.synthetic)
+    for name, targets in (data.synthetic.drifts or {}).items():
+        for target in [name, *targets]:
+            if target not in classes:
+                raise UserError(f"data.synthetic.drifts.{name}", f"unknown class {target!r}",
+                                "choose among: " + ", ".join(classes))
     if data.splits is not None:
         extra = set(data.splits) - {"train", "validation", "test"}
         if extra:
@@ -268,7 +280,8 @@ def _check_values(config: Config) -> None:
     if config.model.weights is not None and not str(config.model.path or "").lower().endswith(".json"):
         raise UserError("model.weights", "only an architecture .json model.path takes a weights file",
                         "set model.path to the model's .json, or remove model.weights")
-    for key, value in (("model.epochs", config.model.epochs), ("model.batch_size", config.model.batch_size)):
+    for key, value in (("model.epochs", config.model.epochs), ("model.batch_size", config.model.batch_size),
+                       ("mistakes.pairs", config.mistakes.pairs), ("mistakes.shown", config.mistakes.shown)):
         if value < 1:
             raise UserError(key, "must be at least 1", "use a positive number")
     _check_trust(config.trust)

@@ -18,7 +18,7 @@ from generator.errors import UserError
 from generator.explain.methods import METHODS, title
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
-PAGES = ("index", "saliency", "filters", "lime", "gradcam", "trust", "data", "reproducibility")
+PAGES = ("index", "saliency", "filters", "lime", "gradcam", "mistakes", "trust", "data", "reproducibility")
 
 
 @lru_cache(maxsize=1)
@@ -133,10 +133,17 @@ def _environment(lang: str) -> jinja2.Environment:
         "pct": lambda value, digits=1: "n/a" if value is None else f"{100 * value:.{digits}f}%",
         "times": (lambda value: f"{value:.1f}×") if lang == "en" else (lambda value: f"{value:.1f} 倍"),
         "num": lambda value: f"{value:,}",
+        "ordinal": _ordinal,
         "trim_zero": lambda value: f"{value:g}",
         "tojson": lambda value: json.dumps(value, indent=2, ensure_ascii=False, sort_keys=True),
     })
     return env
+
+
+def _ordinal(n: int) -> str:
+    """1st, 2nd, 3rd, 4th, ..., 11th, 12th, 13th, 21st (English)."""
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
 
 
 def _class_label(words: dict, lang: str):

@@ -25,6 +25,7 @@ from generator.sections.evaluation import run_evaluation
 from generator.sections.filters import run_filters
 from generator.sections.findings import describe_all_flags
 from generator.sections.lime_explanations import run_lime
+from generator.sections.mistakes import run_mistakes
 from generator.sections.model import run_model
 from generator.sections.saliency import run_saliency
 from generator.sections.samples import run_samples
@@ -37,7 +38,8 @@ LIBRARIES = ("tensorflow-cpu", "tensorflow", "keras", "tf-keras-vis", "lime", "n
 # skipped); a section reads the ones before it.
 SECTIONS = (("data", run_dataset, 1), ("model", run_model, 1), ("evaluation", run_evaluation, 1),
             ("samples", run_samples, 1), ("class_maps", run_class_maps, 1), ("saliency", run_saliency, 1),
-            ("filters", run_filters, 1), ("lime", run_lime, 1), ("cams", run_cams, 1), ("trust", run_trust, 2))
+            ("filters", run_filters, 1), ("lime", run_lime, 1), ("cams", run_cams, 1),
+            ("confusions", run_mistakes, 1), ("trust", run_trust, 2))
 
 
 @contextmanager
@@ -109,6 +111,7 @@ def collect_facts(results: Results, config: Config) -> dict:
         "filters": results.filters.facts,
         "lime": results.lime.facts,
         "cams": results.cams.facts,
+        "confusions": results.confusions.facts,
         "trust": results.trust.facts,
         "flags": describe_all_flags(results),
         "region_rule": region_rule(),

@@ -96,6 +96,11 @@ class CamsResult:
 
 
 @dataclass(frozen=True)
+class MistakesResult:
+    facts: dict
+
+
+@dataclass(frozen=True)
 class TrustResult:
     facts: dict
 
@@ -113,6 +118,7 @@ class Results:
     filters: FiltersResult | None = None
     lime: LimeSectionResult | None = None
     cams: CamsResult | None = None
+    confusions: MistakesResult | None = None
     trust: TrustResult | None = None
 
     def with_result(self, section: str, result) -> "Results":

@@ -136,8 +136,8 @@ def test_ties_render_as_ties(tiny_project):
         ev["per_class_accuracy"].update(Angry=1.0, Disgust=1.0, Fear=1.0, Happy=0.5)
         ev["best_classes"], ev["worst_classes"] = ["Angry", "Disgust", "Fear"], ["Happy"]
     pages = _render(tiny_project, tie)
-    assert "- Angry, Disgust and Fear are recognised best (100.0% each), Happy worst (50.0%)." in pages["en"]["index"]
-    assert "辨識得最好的是生氣、厭惡與恐懼（皆為 100.0%），最差的是快樂（50.0%）。" in pages["zh-TW"]["index"]
+    assert "- Angry, Disgust and Fear are recognised best (100.0% each), Happy worst (50.0%)" in pages["en"]["index"]
+    assert "辨識得最好的是生氣、厭惡與恐懼（皆為 100.0%），最差的是快樂（50.0%）" in pages["zh-TW"]["index"]
 
 
 def test_a_flag_from_one_image_says_so_and_a_class_flag_gives_its_image_count(tiny_project):

@@ -13,10 +13,10 @@ from generator.analysis.regions import describe_attribution_mean
 from generator.vocabulary import FER2013_CLASSES, OUTSIDE, REGIONS
 
 RECALL = {"Angry": 0.5, "Disgust": 0.2, "Fear": 0.45, "Happy": 0.9, "Sad": 0.5, "Surprise": 0.8, "Neutral": 0.55}
-PAIRS = [{"true": "Fear", "predicted": "Sad", "count": 9, "share": 0.3},
-         {"true": "Disgust", "predicted": "Angry", "count": 7, "share": 0.7},
-         {"true": "Sad", "predicted": "Fear", "count": 6, "share": 0.2},
-         {"true": "Angry", "predicted": "Sad", "count": 2, "share": 0.1}]
+PAIRS = [{"true": "Fear", "predicted": "Sad", "count": 9, "rate": 0.3},
+         {"true": "Disgust", "predicted": "Angry", "count": 7, "rate": 0.7},
+         {"true": "Sad", "predicted": "Fear", "count": 6, "rate": 0.2},
+         {"true": "Angry", "predicted": "Sad", "count": 2, "rate": 0.1}]
 
 
 def test_confusion_notes_name_the_worst_class_and_the_outliers():
@@ -60,7 +60,7 @@ def test_confusion_notes_from_a_real_confusion():
     assert facts.worst_classes == ["B"] and facts.best_classes == ["C"]
     assert facts.chance == pytest.approx(1 / 3, abs=1e-4) and facts.majority_accuracy == pytest.approx(1 / 3, abs=1e-4)
     assert notes["below"][0]["class"] == "B"
-    assert notes["pairs"][0] == {"true": "B", "predicted": "A", "count": 7, "share": 0.7, "mutual": False}
+    assert notes["pairs"][0] == {"true": "B", "predicted": "A", "count": 7, "rate": 0.7, "mutual": False}
 
 
 def test_ties_at_the_printed_precision_are_ties():

@@ -3,9 +3,9 @@
 Each target is resolved by pip from the package index with wheels only, as
 `pip install --dry-run --only-binary=:all: --python-version V --platform TAG ... -c constraints.txt`.
 pip evaluates environment markers for the machine it runs on, not for --platform, so the
-project's and the constraints' markers are evaluated here for the target first. lime publishes
-only a source archive (pure Python): its own requirements stand in for it. Skipped when pip
-cannot reach the index.
+project's and the constraints' markers are evaluated here for the target first. lime and jieba
+publish only source archives (pure Python, installable anywhere): their own requirements stand
+in for them. Skipped when pip cannot reach the index.
 """
 
 from __future__ import annotations
@@ -38,6 +38,7 @@ TARGETS = {
     "python3.13.0-linux-x86_64": ("3.13.0", LINUX_X86_64, LINUX, "tensorflow-cpu"),
     "python3.13.0-macos-arm64": ("3.13.0", MACOS_ARM64, MACOS, "tensorflow"),
 }
+SOURCE_ONLY = ("lime", "jieba")   # pure-Python source archives, no wheels on the index
 # Packaging tools a virtual environment comes with; TensorFlow asks for them without a version.
 INSTALLERS = {"pip", "setuptools", "wheel"}
 # pip configuration of this machine (extra local indexes, constraints) is left out: only the index counts.
@@ -69,12 +70,12 @@ def for_target(lines, env: dict) -> list[str]:
 
 
 def project_requirements() -> list[str]:
-    """The report's dependencies and the test and lint extras, lime replaced by its own requirements."""
+    """The report's dependencies and the test and lint extras, source-only ones replaced by their requirements."""
     project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
     extras = project["optional-dependencies"]
     lines = project["dependencies"] + extras["test"] + extras["lint"]
-    lime = importlib.metadata.requires("lime") or []
-    return [line for line in lines if Requirement(line).name != "lime"] + [r for r in lime if ";" not in r]
+    theirs = [r for name in SOURCE_ONLY for r in importlib.metadata.requires(name) or [] if ";" not in r]
+    return [line for line in lines if Requirement(line).name not in SOURCE_ONLY] + theirs
 
 
 def constraint_lines() -> list[str]:
@@ -86,7 +87,8 @@ def constraint_lines() -> list[str]:
 def test_the_pinned_versions_resolve_with_wheels_only(target, tmp_path):
     python, platforms, platform, tensorflow = TARGETS[target]
     env = environment(python, platform)
-    pytest.importorskip("lime", reason="lime's requirements are read from its installed metadata")
+    for name in SOURCE_ONLY:
+        pytest.importorskip(name, reason=f"{name}'s requirements are read from its installed metadata")
     constraints = tmp_path / "constraints.txt"
     constraints.write_text("\n".join(for_target(constraint_lines(), env)) + "\n")
     report = tmp_path / "report.json"

@@ -27,8 +27,10 @@ from tests.conftest import REPO, make_project, run_cli
 SETTINGS = ["data.synthetic.per_class=30", "model.epochs=2", "methods.lime.num_samples=100",
             "methods.filters.steps=10", "methods.saliency.smooth_samples=4", "methods.cams.class_mean_images=5"]
 CHANGED = ["methods.lime.num_samples=60"]   # changes facts.json and the LIME pages and figure, cheap to compute
-STAGE_LINE = re.compile(r"^\[\d+\] (.+) \.\.\.$")
-LEFTOVER = re.compile(r"^\.site-(new|old)-\d+$")   # what a killed site build may leave beside site/
+STAGE_LINE = re.compile(r"^\[\d+/\d+\] (.+) \.\.\.$")
+# What a killed site build may leave beside site/ (the next build removes it): the new site half
+# written, the previous one mid-swap, the build's own mkdocs.yml.
+LEFTOVER = re.compile(r"^(\.site-(new|old)-\d+|\.mkdocs-build-\d+\.yml)$")
 
 
 def _args(config: Path, extra: list[str]) -> list[str]:
@@ -144,6 +146,7 @@ def test_a_build_after_a_kill_removes_what_the_killed_run_left(built, rebuilt):
     assert rebuilt["result"].returncode == 0, rebuilt["result"].stderr
     left = rebuilt["left"]
     assert any(p.parent == built["root"] and p.name.startswith(".site-new-") for p in left), left
+    assert any(p.parent == built["root"] and p.name.startswith(".mkdocs-build-") for p in left), left
     assert any(p.parent.name == "staging" and p.name.startswith(".stage-") for p in left), left
     assert [p for p in left if p.exists()] == []
 

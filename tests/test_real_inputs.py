@@ -68,6 +68,7 @@ def test_an_architecture_json_with_its_weights_builds_quietly(tmp_path, shared_c
     config = make_project(tmp_path / "json", shared_cache)
     result = build(config, "data.synthetic.per_class=20", f"model.path={fixtures / 'cnn_k2.json'}",
                    f"model.weights={fixtures / 'cnn_k2.h5'}", "methods.lime.num_samples=100",
+                   "methods.cams.layer=conv2d_7",   # 6 channels for 7 classes: no layer qualifies by itself
                    "methods.filters.steps=10", "trust.images=14")
     assert result.returncode == 0, result.stderr
     assert library_lines(result.stderr) == []

@@ -20,7 +20,7 @@ class ConfusionFacts:
     majority_accuracy: float            # accuracy of always predicting it
     per_class_accuracy: dict[str, float | None]   # None for a class absent from the split
     support: dict[str, int]
-    confused_pairs: list[dict]          # {"true", "predicted", "count", "share"}, largest first
+    confused_pairs: list[dict]          # {"true", "predicted", "count", "rate"}, largest first
     best_classes: list[str]             # every class tied at the highest recall, in class order
     worst_classes: list[str]            # every class tied at the lowest recall
 
@@ -32,16 +32,25 @@ def describe_confusion(labels: np.ndarray, predictions: np.ndarray, class_names,
     support = matrix.sum(axis=1)
     recall = {name: (round(float(matrix[i, i] / support[i]), 4) if support[i] else None)
               for i, name in enumerate(class_names)}
-    off = [(int(matrix[i, j]), i, j) for i in range(k) for j in range(k) if i != j and matrix[i, j]]
-    off.sort(key=lambda t: (-t[0], t[1], t[2]))
-    pairs = [{"true": class_names[i], "predicted": class_names[j], "count": n,
-              "share": round(n / int(support[i]), 4)} for n, i, j in off[:top]]
+    pairs = confused_pairs(matrix, class_names, top)
     total = max(int(matrix.sum()), 1)
     majority = int(np.argmax(support))
     return ConfusionFacts(matrix.tolist(), round(float(np.trace(matrix)) / total, 4), round(1 / k, 4),
                           class_names[majority], round(int(support[majority]) / total, 4), recall,
                           {name: int(support[i]) for i, name in enumerate(class_names)}, pairs,
                           tied_at(recall, max), tied_at(recall, min))
+
+
+def confused_pairs(matrix, class_names, top: int) -> list[dict]:
+    """The `top` most frequent mistakes, true -> predicted, largest count first (ties in class order):
+    {"true", "predicted", "count", "rate": count / the true class's images}."""
+    matrix = np.asarray(matrix)
+    support = matrix.sum(axis=1)
+    k = len(class_names)
+    off = [(int(matrix[i, j]), i, j) for i in range(k) for j in range(k) if i != j and matrix[i, j]]
+    off.sort(key=lambda t: (-t[0], t[1], t[2]))
+    return [{"true": class_names[i], "predicted": class_names[j], "count": n,
+             "rate": round(n / int(support[i]), 4)} for n, i, j in off[:top]]
 
 
 def tied_at(values: dict, pick) -> list[str]:

@@ -18,7 +18,7 @@ def describe_confusion_notes(per_class_accuracy: dict, confused_pairs: list, cla
     """Best and worst classes, classes far from the mean recall, the most confused pairs.
 
     `per_class_accuracy` {class: recall or None (absent)}, `confused_pairs` [{"true",
-    "predicted", "count", "share"}] largest first (analysis.confusion). Returns {"evaluated":
+    "predicted", "count", "rate"}] largest first (analysis.confusion). Returns {"evaluated":
     number of classes with a recall, "missing": [classes without], "mean", "std", "spread"
     (best - worst), "above" / "below": [{"class", "accuracy", "gap": recall - mean}] largest
     |gap| first, "pairs": the first `top` pairs, each with "mutual": whether the reverse pair

@@ -10,6 +10,25 @@ SPLIT_NAMES = ("train", "validation", "test")
 
 
 @dataclass(frozen=True)
+class DrawnTruth:
+    """What each synthetic face was drawn as, beyond its label: the data's own ground truth.
+
+    `drawn` (N,) the expression drawn (the label differs where label noise replaced it);
+    `intensity` (N,) its strength (weak expressions look nearly neutral); `drift_class` (N,)
+    the designed partner class it was drawn partway toward, -1 where none; `drift` (N,) how
+    far (0: not at all).
+    """
+
+    drawn: np.ndarray
+    intensity: np.ndarray
+    drift_class: np.ndarray
+    drift: np.ndarray
+
+    def take(self, index: np.ndarray) -> "DrawnTruth":
+        return DrawnTruth(self.drawn[index], self.intensity[index], self.drift_class[index], self.drift[index])
+
+
+@dataclass(frozen=True)
 class Split:
     """One split. `images` is (N, H, W, C) float32 in [0, 1]; `labels` (N,) int64.
 
@@ -18,7 +37,7 @@ class Split:
     images) so a user can name a sample as course reports do ("Angry: 2315").
     `regions` (N, H, W) uint8 indexes `vocabulary.REGIONS` and `evidence`
     (N, H, W) bool marks the parts that carry the class; both exist only where
-    the data knows them (synthetic faces).
+    the data knows them (synthetic faces), as does `truth`, what each face was drawn as.
     """
 
     images: np.ndarray
@@ -26,6 +45,7 @@ class Split:
     rows: np.ndarray
     regions: np.ndarray | None = None
     evidence: np.ndarray | None = None
+    truth: DrawnTruth | None = None
 
     def __len__(self) -> int:
         return len(self.labels)
@@ -33,7 +53,7 @@ class Split:
     def take(self, index: np.ndarray) -> "Split":
         pick = lambda a: None if a is None else a[index]  # noqa: E731
         return Split(self.images[index], self.labels[index], self.rows[index],
-                     pick(self.regions), pick(self.evidence))
+                     pick(self.regions), pick(self.evidence), None if self.truth is None else self.truth.take(index))
 
 
 @dataclass(frozen=True)

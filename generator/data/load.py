@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from generator.data import Dataset, Split, split_by_fractions
-from generator.data.settings import DataSettings
+from generator.data.settings import DataSettings, SyntheticSettings
 from generator.errors import UserError
 
 DEFAULT_FRACTIONS = {"synthetic": (0.7, 0.15, 0.15), "ntu-csv": (0.8, 0.1, 0.1), "image-folder": (0.8, 0.1, 0.1)}
@@ -34,19 +34,25 @@ def load_dataset(settings: DataSettings, classes: tuple[str, ...], seed: int, ro
     return load_image_folder(path, classes, fractions=fractions, seed=seed)
 
 
-def _load_synthetic(settings: DataSettings, classes: tuple[str, ...], seed: int) -> Dataset:
-    from generator.data.synthetic import make_synthetic_faces
+def resolve_design(synthetic: SyntheticSettings):
+    """The FaceDesign of the synthetic settings: the preset's values, overridden where set."""
     from generator.data.synthetic.design import FaceDesign
 
+    return FaceDesign.resolve(synthetic.preset, balance=synthetic.balance, intensity=synthetic.intensity,
+                              ambiguity=synthetic.ambiguity, label_noise=synthetic.label_noise,
+                              glasses=synthetic.glasses, hands=synthetic.hands, hair=synthetic.hair,
+                              drifts=synthetic.drifts)
+
+
+def _load_synthetic(settings: DataSettings, classes: tuple[str, ...], seed: int) -> Dataset:
+    from generator.data.synthetic import make_synthetic_faces
+
     synthetic = settings.synthetic
-    design = FaceDesign.resolve(synthetic.preset, balance=synthetic.balance, intensity=synthetic.intensity,
-                                ambiguity=synthetic.ambiguity, label_noise=synthetic.label_noise,
-                                glasses=synthetic.glasses, hands=synthetic.hands, hair=synthetic.hair)
     faces = make_synthetic_faces(synthetic.per_class, seed, shortcut=synthetic.shortcut, class_names=classes,
-                                 design=design)
+                                 design=resolve_design(synthetic))
     everything = Split(faces.images, faces.labels, np.arange(1, len(faces.labels) + 1),
-                       faces.regions, faces.evidence)
-    parts = _stratified(faces.drawn, _fractions(settings), seed)
+                       faces.regions, faces.evidence, faces.truth)
+    parts = _stratified(faces.truth.drawn, _fractions(settings), seed)
     train, validation, test = (everything.take(index) for index in parts)
     return Dataset("synthetic", classes, train, validation, test)
 

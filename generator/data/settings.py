@@ -26,6 +26,9 @@ class SyntheticSettings:
     glasses: float | None = setting(None, "Share of faces wearing glasses; absent: the preset's.")
     hands: float | None = setting(None, "Share of faces with a hand over part of them; absent: the preset's.")
     hair: float | None = setting(None, "Share of faces with hair (short or long); absent: the preset's.")
+    drifts: dict[str, list[str]] | None = setting(
+        None, "Class -> the classes its ambiguous faces are drawn partway toward, e.g. {Fear: [Surprise]}; "
+              "absent: the designed pairs' directions.")
     shortcut: str | None = setting(None, "A class whose faces get a spurious corner mark (a shortcut the report "
                                          "should flag: make shortcut); absent: none.")
 

@@ -8,12 +8,13 @@ from generator.analysis.regions import template_region_map
 from generator.context import Run
 from generator.data import SPLIT_NAMES
 from generator.data.fer2013 import describe_dataset_quirks
-from generator.data.load import load_dataset
+from generator.data.load import load_dataset, resolve_design
+from generator.data.synthetic.design import designed_confusions, pair_facts
 from generator.figures.data import plot_class_counts, plot_sample_grid
 from generator.figures.regions import plot_region_template
 from generator.results import DataResult, Results
 
-DATA_STEP_VERSION = 2  # 2: synthetic faces with FER2013's difficulty (data.synthetic.design)
+DATA_STEP_VERSION = 3  # 2: synthetic faces with FER2013's difficulty; 3: what each face was drawn as
 
 
 def run_dataset(run: Run, results: Results) -> DataResult:
@@ -50,9 +51,25 @@ def run_dataset(run: Run, results: Results) -> DataResult:
         "shares": {split: _shares(per_class) for split, per_class in counts.items()},
         "has_part_masks": evaluation.regions is not None,
         "shortcut": config.data.synthetic.shortcut if data.source == "synthetic" else None,
+        "design": _design_facts(config.data.synthetic, data) if data.source == "synthetic" else None,
+        "designed_confusions": ([pair_facts(pair) for pair in designed_confusions(data.class_names)]
+                                if data.source == "synthetic" else []),
         "quirks": {"constant": quirks.constant, "duplicates": quirks.duplicates},
         "figures": figures,
     })
+
+
+def _design_facts(synthetic, data) -> dict:
+    """The synthetic design as resolved (preset and overrides), and its label noise as measured."""
+    design = resolve_design(synthetic)
+    truth = data.evaluation.truth
+    counts = np.bincount(data.train.labels, minlength=len(data.class_names))
+    return {"preset": synthetic.preset, "balance": design.balance, "intensity": list(design.intensity),
+            "most_frequent": data.class_names[int(counts.argmax())],
+            "least_frequent": data.class_names[int(counts.argmin())],
+            "ambiguity": design.ambiguity, "drifts": design.drift_map(), "label_noise": design.label_noise,
+            "relabelled": round(float(np.mean(truth.drawn != data.evaluation.labels)), 4),
+            "occluders": {"glasses": design.glasses, "hands": design.hands, "hair": design.hair}}
 
 
 def _region_example(run: Run, evaluation) -> tuple[np.ndarray, np.ndarray]:

@@ -22,10 +22,22 @@ MIN_PER_CLASS = 10   # so that every class reaches every split, even in a small 
 BLEND = (0.2, 0.6)   # how far an ambiguous face is drawn toward its designed partner class
 
 PRESETS = {
-    "fer2013": {"balance": "fer2013", "intensity": (0.35, 1.0), "ambiguity": 0.4, "label_noise": 0.03,
-                "glasses": 0.25, "hands": 0.2, "hair": 0.7},
+    "fer2013": {"balance": "fer2013", "intensity": (0.35, 1.0), "ambiguity": 0.5, "label_noise": 0.05,
+                "glasses": 0.25, "hands": 0.2, "hair": 0.7, "drifts": None},
     "easy": {"balance": "equal", "intensity": (0.75, 1.05), "ambiguity": 0.0, "label_noise": 0.0,
-             "glasses": 0.25, "hands": 0.15, "hair": 0.7},
+             "glasses": 0.25, "hands": 0.15, "hair": 0.7, "drifts": None},
+}
+
+
+# Regions whose drawing carries each class (Neutral: its flat brows, eyes and mouth).
+EVIDENCE_REGIONS: dict[str, tuple[str, ...]] = {
+    "Angry": ("brows", "eyes", "mouth"),
+    "Disgust": ("brows", "nose", "mouth"),
+    "Fear": ("brows", "eyes", "mouth"),
+    "Happy": ("cheeks", "mouth"),
+    "Sad": ("brows", "mouth"),
+    "Surprise": ("brows", "eyes", "mouth"),
+    "Neutral": ("brows", "eyes", "mouth"),
 }
 
 
@@ -61,12 +73,33 @@ class FaceDesign:
     glasses: float
     hands: float
     hair: float
+    # class -> the classes its ambiguous faces drift toward (None: the designed pairs' directions)
+    drifts: tuple[tuple[str, tuple[str, ...]], ...] | None = None
 
     @classmethod
     def resolve(cls, preset: str, **overrides) -> "FaceDesign":
         values = {**PRESETS[preset], **{k: v for k, v in overrides.items() if v is not None}}
         values["intensity"] = tuple(float(v) for v in values["intensity"])
+        if values["drifts"] is not None:
+            values["drifts"] = tuple((name, tuple(targets)) for name, targets in values["drifts"].items())
         return cls(**values)
+
+    def drift_map(self) -> dict[str, list[str]]:
+        """Class -> the classes its ambiguous faces are drawn partway toward."""
+        if self.drifts is not None:
+            return {name: list(targets) for name, targets in self.drifts}
+        designed: dict[str, list[str]] = {}
+        for pair in DESIGNED_CONFUSIONS:
+            designed.setdefault(pair.classes[0], []).append(pair.classes[1])
+        return designed
+
+    def drift_targets(self, labels: np.ndarray, draws: np.ndarray, class_names: tuple[str, ...]) -> np.ndarray:
+        """The class each face of class `labels` drifts toward (-1: its class drifts toward none),
+        picked by `draws` in [0, 1) where its class drifts toward several."""
+        drifts = self.drift_map()
+        targets = {c: [class_names.index(t) for t in drifts.get(name, []) if t in class_names] or [-1]
+                   for c, name in enumerate(class_names)}
+        return np.array([targets[int(k)][int(d * len(targets[int(k)]))] for k, d in zip(labels, draws)], np.int64)
 
     def class_counts(self, class_names: tuple[str, ...], per_class: int) -> np.ndarray:
         """Images per class: `per_class` x classes in all, split by the class frequencies."""
@@ -80,6 +113,12 @@ class FaceDesign:
 def designed_confusions(class_names: tuple[str, ...]) -> list[ConfusablePair]:
     """The designed pairs whose two classes are both in `class_names`."""
     return [pair for pair in DESIGNED_CONFUSIONS if set(pair.classes) <= set(class_names)]
+
+
+def pair_facts(pair: ConfusablePair) -> dict:
+    """A designed pair as the facts state it: its classes, shared and distinct regions, and the
+    regions that carry each class (EVIDENCE_REGIONS)."""
+    return {**pair.as_dict(), "evidence": {name: list(EVIDENCE_REGIONS[name]) for name in pair.classes}}
 
 
 EASY = FaceDesign.resolve("easy")

@@ -8,37 +8,27 @@ from dataclasses import dataclass, fields, replace
 
 import numpy as np
 
-from generator.data.synthetic.design import BLEND, EASY, FaceDesign
+from generator.data import DrawnTruth
+from generator.data.synthetic.design import BLEND, EASY, EVIDENCE_REGIONS, FaceDesign
 from generator.data.synthetic.geometry import GEOMETRY, JITTER, check_names, setup
 from generator.data.synthetic.parts import draw_parts, region_masks
 from generator.data.synthetic.scene import occlude, render
 from generator.vocabulary import FER2013_CLASSES, REGIONS
-
-# Regions whose drawing carries each class (Neutral: its flat brows, eyes and mouth).
-EVIDENCE_REGIONS: dict[str, tuple[str, ...]] = {
-    "Angry": ("brows", "eyes", "mouth"),
-    "Disgust": ("brows", "nose", "mouth"),
-    "Fear": ("brows", "eyes", "mouth"),
-    "Happy": ("cheeks", "mouth"),
-    "Sad": ("brows", "mouth"),
-    "Surprise": ("brows", "eyes", "mouth"),
-    "Neutral": ("brows", "eyes", "mouth"),
-}
 
 WORKERS = max(1, min(4, os.cpu_count() or 1))
 
 
 @dataclass(frozen=True)
 class SyntheticFaces:
-    """images (N, H, W, 1) float32 in [0, 1]; labels (N,) int64, after label noise; drawn (N,)
-    int64 the expression each face was drawn with; regions (N, H, W) uint8 indexing
-    vocabulary.REGIONS; evidence (N, H, W) bool: the unoccluded regions carrying the drawn class."""
+    """images (N, H, W, 1) float32 in [0, 1]; labels (N,) int64, after label noise; regions
+    (N, H, W) uint8 indexing vocabulary.REGIONS; evidence (N, H, W) bool: the unoccluded regions
+    carrying the drawn class; truth: what each face was drawn as (data.DrawnTruth)."""
 
     images: np.ndarray
     labels: np.ndarray
     regions: np.ndarray
     evidence: np.ndarray
-    drawn: np.ndarray
+    truth: DrawnTruth
 
 
 @dataclass(frozen=True)
@@ -55,8 +45,9 @@ class FaceParams:
     ink: np.ndarray             # darkness of drawn features relative to the skin
     stroke: np.ndarray          # line half-width, pixels
     intensity: np.ndarray       # expression intensity
-    blend: np.ndarray           # how far the expression is drawn toward a designed partner class (0: not)
-    partner_draw: np.ndarray    # in [0, 1): picks the partner where a class has several
+    blend: np.ndarray           # how far the expression is drawn toward the `drift_to` class (0: not)
+    partner_draw: np.ndarray    # in [0, 1): picks the drift class where a class drifts toward several
+    drift_to: np.ndarray        # the class an ambiguous face drifts toward, -1: none (set with the classes)
     jitter: np.ndarray          # (N, len(GEOMETRY)) per-part offsets
     brow_asym: np.ndarray       # left/right differences
     eye_asym: np.ndarray
@@ -104,7 +95,7 @@ def sample_face_params(n: int, rng: np.random.Generator, size: int = 48,
         rx=rx, ry=rx * uni(1.12, 1.3), angle=uni(-0.25, 0.25),
         skin=uni(0.45, 0.9), ink=uni(0.12, 0.35), stroke=uni(0.5, 0.85) * s, intensity=uni(*design.intensity),
         blend=np.where(rng.random(n) < design.ambiguity, uni(*BLEND), 0.0).astype(np.float32),
-        partner_draw=uni(0.0, 1.0),
+        partner_draw=uni(0.0, 1.0), drift_to=np.full(n, -1, np.int64),
         jitter=(rng.uniform(-1, 1, (n, len(GEOMETRY))) * spread).astype(np.float32),
         brow_asym=uni(-0.02, 0.02), eye_asym=uni(-0.012, 0.012), mouth_asym=uni(-0.04, 0.04),
         gaze=uni(-0.035, 0.035, (n, 2)),
@@ -132,8 +123,16 @@ def make_synthetic_faces(per_class: int, seed: int, shortcut: str | None = None,
     check_names(class_names, shortcut)
     drawn = np.repeat(np.arange(len(class_names), dtype=np.int64), design.class_counts(class_names, per_class))
     params = sample_face_params(len(drawn), np.random.default_rng(seed), size, design)
-    faces = render_faces(params, drawn, class_names, shortcut)
+    drift_to = np.where(params.blend > 0, design.drift_targets(drawn, params.partner_draw, class_names), -1)
+    faces = render_faces(replace(params, drift_to=drift_to), drawn, class_names, shortcut)
     return replace(faces, labels=noisy_labels(drawn, len(class_names), design.label_noise, seed))
+
+
+def drawn_truth(params: FaceParams, drawn: np.ndarray) -> DrawnTruth:
+    """Each face's drawn expression, intensity and drift toward another class (as geometry draws it)."""
+    drifts = (params.drift_to >= 0) & (params.drift_to != drawn) & (params.blend > 0)
+    return DrawnTruth(drawn, params.intensity.copy(), np.where(drifts, params.drift_to, -1).astype(np.int64),
+                      np.where(drifts, params.blend, 0.0).astype(np.float32))
 
 
 def noisy_labels(labels: np.ndarray, class_count: int, rate: float, seed: int) -> np.ndarray:
@@ -164,7 +163,7 @@ def render_faces(params: FaceParams, labels, class_names=FER2013_CLASSES,
     for c, name in enumerate(class_names):
         carried[c, [REGIONS.index(r) for r in EVIDENCE_REGIONS[name]]] = True
     evidence = carried[labels[:, None, None], regions]
-    return SyntheticFaces(images[..., None], labels, regions, evidence, labels)
+    return SyntheticFaces(images[..., None], labels, regions, evidence, drawn_truth(params, labels))
 
 
 def render_part_ink(params: FaceParams, labels, class_names=FER2013_CLASSES) -> dict[str, np.ndarray]:

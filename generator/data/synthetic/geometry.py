@@ -10,8 +10,6 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from generator.data.synthetic.design import DESIGNED_CONFUSIONS
-
 if TYPE_CHECKING:
     from generator.data.synthetic.faces import FaceParams
 
@@ -24,24 +22,25 @@ NEUTRAL = dict(
     mouth_round=0.0, mouth_teeth=0.0, mouth_thick=1.0, cheek=0.0,
 )
 # What each class changes, at intensity 1. Designed pairs share a cue (data.synthetic.design):
-# Disgust lowers the brows as Angry does; Sad's mouth barely leaves Neutral's; Fear raises the
-# inner brows as Sad does and opens the eyes as Surprise does.
+# Disgust lowers the brows as Angry does; Sad raises the inner brows as Fear does, and its
+# mouth barely leaves Neutral's; Fear opens the eyes as Surprise does.
+ANGRY_BROWS = dict(brow_v=0.03, brow_u=-0.05, brow_tilt=-0.075, brow_arch=-0.035)
+RAISED_INNER_BROWS = dict(brow_v=-0.05, brow_u=-0.05, brow_tilt=0.09, brow_arch=-0.02)
 CHANGES: dict[str, dict[str, float]] = {
-    "Angry": dict(brow_v=0.03, brow_u=-0.05, brow_tilt=-0.075, brow_arch=-0.035,
-                  eye_hu=-0.035, eye_hl=-0.02, mouth_w=-0.10, mouth_c=0.02, mouth_thick=0.7),
-    "Disgust": dict(brow_v=0.03, brow_u=-0.04, brow_tilt=-0.05, brow_arch=-0.02,
-                    nose_lift=0.035, wrinkle=1.0, nostril=1.0,
+    "Angry": dict(**ANGRY_BROWS, eye_hu=-0.035, eye_hl=-0.02, mouth_w=-0.10, mouth_c=0.02, mouth_thick=0.7),
+    "Disgust": dict(**ANGRY_BROWS, nose_lift=0.035, wrinkle=1.0, nostril=1.0,
                     mouth_w=-0.02, mouth_c=0.06, mouth_au=-0.10, mouth_al=0.02),
-    "Fear": dict(brow_v=-0.08, brow_u=-0.05, brow_tilt=0.08, brow_arch=-0.02,
-                 eye_hu=0.08, eye_hl=0.045,
+    "Fear": dict(**RAISED_INNER_BROWS, eye_hu=0.08, eye_hl=0.045,
                  mouth_w=0.12, mouth_c=0.03, mouth_au=-0.04, mouth_al=0.08),
     "Happy": dict(mouth_w=0.08, mouth_c=-0.12, mouth_al=0.08, mouth_teeth=1.0, cheek=1.0),
-    "Sad": dict(brow_v=0.02, brow_tilt=0.10, brow_arch=-0.015, mouth_w=-0.02, mouth_c=0.06),
-    "Surprise": dict(brow_v=-0.11, brow_arch=0.10, eye_hu=0.085, eye_hl=0.05,
-                     mouth_v=0.06, mouth_w=-0.15, mouth_au=-0.14, mouth_al=0.14, mouth_round=1.0),
+    "Sad": dict(**RAISED_INNER_BROWS, mouth_w=-0.01, mouth_c=0.04),
+    "Surprise": dict(brow_v=-0.14, brow_arch=0.12, eye_hu=0.085, eye_hl=0.05,
+                     mouth_v=0.08, mouth_w=-0.18, mouth_au=-0.16, mouth_al=0.18, mouth_round=1.0),
     "Neutral": dict(),
 }
 GEOMETRY = tuple(NEUTRAL)
+# On/off shapes in [0, 1] that an expression has or not, whatever its intensity.
+SHAPES = ("wrinkle", "nostril", "mouth_round", "mouth_teeth", "cheek")
 # Per-part jitter (uniform +-) shared by every class; it keeps each class a family, not one drawing.
 JITTER = dict(brow_v=0.03, brow_u=0.025, brow_len=0.025, brow_tilt=0.025, brow_arch=0.02,
               eye_hu=0.008, eye_hl=0.008, nose_lift=0.02, mouth_v=0.035, mouth_w=0.035,
@@ -51,15 +50,6 @@ NOSE_V = 0.27                               # nose base
 MOUTH_V = 0.58                              # mouth centre line
 CHEEK_U, CHEEK_W = 0.56, 0.15               # raised-cheek centre |u| and half-width
 NOSE_HALF = 0.29                            # nose / cheeks split across the nose band
-
-
-def partner_of(labels: np.ndarray, draws: np.ndarray, class_names: tuple[str, ...]) -> np.ndarray:
-    """The class each face would drift toward (its own where its class drifts toward none),
-    picked by `draws` in [0, 1) where its class drifts toward several."""
-    partners = {c: [class_names.index(b) for a, b in (p.classes for p in DESIGNED_CONFUSIONS)
-                    if a == name and b in class_names] or [c]
-                for c, name in enumerate(class_names)}
-    return np.array([partners[int(k)][int(d * len(partners[int(k)]))] for k, d in zip(labels, draws)], np.int64)
 
 
 def check_names(class_names: tuple[str, ...], shortcut: str | None) -> None:
@@ -141,21 +131,24 @@ def setup(params: FaceParams, labels, class_names) -> tuple[Frame, dict]:
 
 
 def expression(frame: Frame, labels: np.ndarray, class_names: tuple[str, ...]) -> dict:
-    """Per-image geometry (N, 1, 1): neutral + intensity x class change + jitter; plus region bounds.
+    """Per-image geometry (N, 1, 1): neutral + intensity x class change + jitter (the SHAPES at full
+    strength); plus region bounds.
 
-    A face with a `blend` is drawn that far toward one of its class's designed partners
-    (data.synthetic.design), chosen by its `partner_draw`: an ambiguous expression.
+    A face with a `blend` and a `drift_to` class is drawn that far toward that class's
+    expression (data.synthetic.design): an ambiguous expression.
     """
     params = frame.params
     change = np.array([[CHANGES[name].get(key, 0.0) for key in GEOMETRY] for name in class_names],
                       np.float32).reshape(len(class_names), len(GEOMETRY))
     base = np.array([NEUTRAL[key] for key in GEOMETRY], np.float32)
-    partner = partner_of(labels, params.partner_draw, class_names)
+    partner = np.where(params.drift_to >= 0, params.drift_to, labels)
     blend = np.where(partner == labels, 0.0, params.blend).astype(np.float32)[:, None]
     mixed = (1 - blend) * change[labels] + blend * change[partner]
-    values = base + params.intensity[:, None] * mixed + params.jitter
+    # A weak expression moves the parts less, but keeps its shapes: a faint smile still shows teeth.
+    strength = np.where(np.isin(GEOMETRY, SHAPES), np.float32(1.0), params.intensity[:, None])
+    values = base + strength * mixed + params.jitter
     geo = {key: values[:, i, None, None] for i, key in enumerate(GEOMETRY)}
-    for key in ("wrinkle", "nostril", "mouth_round", "mouth_teeth", "cheek"):
+    for key in SHAPES:
         geo[key] = np.clip(geo[key], 0, 1)
     geo["mouth_tilt"] = col(params.mouth_asym)
     geo.update(_bounds(frame, geo))
