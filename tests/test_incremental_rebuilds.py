@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from generator.cache import StepCache
+from generator.sections.output_checks import SCALING_IMAGES
 from tests.conftest import disable_op_determinism, make_project, run_cli
 
 pytestmark = pytest.mark.slow
@@ -237,8 +238,10 @@ def test_each_stage_records_the_model_calls_it_made(project):
                                                              + batches(sizes["validation"], 32))
     assert stages["train model"]["model_images"] == epochs * (sizes["train"] + sizes["validation"])
     evaluated = facts["data"]["evaluated_size"]
+    # Evaluation: every evaluated image, then up to SCALING_IMAGES of them with each of the two other scalings.
+    tried = min(evaluated, SCALING_IMAGES)
     assert (stages["evaluate"]["model_calls"], stages["evaluate"]["model_images"]) == (
-        batches(evaluated, 256), evaluated)
+        batches(evaluated, 256) + 2 * batches(tried, 256), evaluated + 2 * tried)
     # LIME: 100 perturbed copies of each explained image, all in one call.
     explained = 7 + len(facts["lime"]["explained_for_predicted"])
     assert (stages["LIME"]["model_calls"], stages["LIME"]["model_images"]) == (explained, explained * 100)
