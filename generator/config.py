@@ -111,6 +111,13 @@ class TrustConfig:
 
 
 @dataclass(frozen=True)
+class FiguresConfig:
+    lime_colours: Literal["cvd-safe", "green-red"] = setting(
+        "cvd-safe", "LIME's support and opposition colours: cvd-safe (blue and orange, apart for colour-blind "
+                    "readers) or green-red (the course report's); only the figures change.")
+
+
+@dataclass(frozen=True)
 class Config:
     seed: int = setting(0, "Seed of every random choice (splits, training, noise, sampling): "
                            "the same seed gives the same report.")
@@ -127,6 +134,7 @@ class Config:
     methods: MethodsConfig = field(default_factory=MethodsConfig)
     mistakes: MistakesConfig = field(default_factory=MistakesConfig)
     trust: TrustConfig = field(default_factory=TrustConfig)
+    figures: FiguresConfig = field(default_factory=FiguresConfig)
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)

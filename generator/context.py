@@ -12,7 +12,7 @@ from generator.figures.common import figure_png
 from generator.output import Staging
 from generator.progress import Progress, StageRecord
 
-FIGURE_VERSION = 1  # bump when shared drawing code changes how every figure looks
+FIGURE_VERSION = 2  # bump when shared drawing code changes how every figure looks (2: words moved to the pages)
 
 
 @dataclass(frozen=True)

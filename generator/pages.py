@@ -16,6 +16,9 @@ import yaml
 
 from generator.errors import UserError
 from generator.explain.methods import METHODS, title
+from generator.figures import style
+from generator.figures.regions import REGION_COLOURS
+from generator.vocabulary import REGIONS
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 PAGES = ("index", "saliency", "filters", "lime", "gradcam", "mistakes", "trust", "data", "reproducibility")
@@ -119,9 +122,13 @@ def _environment(lang: str) -> jinja2.Environment:
     def named(table: str):
         return lambda name: words[table].get(name, {}).get(lang, name)
 
-    env.globals["glossary"] = words
+    env.globals.update(glossary=words, swatch=style.svg_swatch, gradient=style.css_gradient,
+                       region_colours=dict(zip(REGIONS, REGION_COLOURS)))
     env.filters.update({
         "cls": _class_label(words, lang),
+        "class_name": named("classes"),
+        "shade": style.cell_style,
+        "bar": style.bar_style,
         "region": lambda name: words["regions"][name][lang],
         "method_title": lambda key: words["methods"][key],
         "prefix_the": lambda text: f"the {text}",

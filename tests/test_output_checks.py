@@ -79,8 +79,9 @@ def test_a_wrong_input_scale_stops_the_build(tiny_project, tiny_run, model_files
     split, probabilities = test_split
     assert len(split) <= SCALING_IMAGES                    # every evaluated image is tried
     wrong = dataclasses.replace(tiny_run.results.model.model, input_scale=scale).predict(split.images)
-    right_accuracy = best_order_accuracy(split.labels, probabilities.argmax(axis=1))
-    wrong_accuracy = best_order_accuracy(split.labels, wrong.argmax(axis=1))
+    # As the facts hold them: rounded to four places.
+    right_accuracy = round(best_order_accuracy(split.labels, probabilities.argmax(axis=1)), 4)
+    wrong_accuracy = round(best_order_accuracy(split.labels, wrong.argmax(axis=1)), 4)
     line = failed_build(tiny_project, f"model.path={model_files / 'right.keras'}", f"model.input_scale={scale}")
     assert line == (f'error: model.input_scale: the model looks trained on "0-1" inputs ({right_accuracy:.1%} '
                     f'accuracy with them, {wrong_accuracy:.1%} with the configured "{scale}", '

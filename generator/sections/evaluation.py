@@ -9,7 +9,6 @@ import numpy as np
 from generator.analysis.confusion import describe_confusion
 from generator.analysis.findings import describe_confusion_notes
 from generator.context import Run
-from generator.figures.confusion import plot_confusion
 from generator.results import EvaluationResult, Results
 from generator.sections.output_checks import check_outputs
 
@@ -24,10 +23,7 @@ def run_evaluation(run: Run, results: Results) -> EvaluationResult:
         checks = check_outputs(run, model, evaluation, probabilities, record)
         predictions = probabilities.argmax(axis=1)
         confusion = describe_confusion(evaluation.labels, predictions, data.class_names)
-        figure = run.figure("confusion", confusion.matrix,
-                            lambda: plot_confusion(confusion.matrix, data.class_names), record=record)
     facts = asdict(confusion)
-    facts["figures"] = {"confusion": figure}
     facts["notes"] = describe_confusion_notes(confusion.per_class_accuracy, confusion.confused_pairs,
                                               data.class_names)
     facts["mean_confidence"] = round(float(np.mean(probabilities.max(axis=1))), 4)
