@@ -36,6 +36,8 @@ QUICK_ARGS = {
     "saliency": ["--images", "7", "--samples", "5", "--epochs", "1"],
     "build": ["--set", "data.synthetic.per_class=30", "--set", "model.epochs=2",
               "--set", "methods.lime.num_samples=100", "--set", "methods.filters.steps=10"],
+    "real_models": ["--models", "mini_xception", "--train-rows", "300", "--set", "methods.lime.num_samples=100",
+                    "--set", "methods.filters.steps=10", "--set", "methods.cams.class_mean_images=5"],
 }
 
 
@@ -188,7 +190,7 @@ def _generic(name: str, r: dict) -> list[Row]:
 
 
 SUMMARIES = {"csv": _csv, "filters": _filters, "lime": _lime, "trust": _trust, "scorecam": _scorecam,
-             "saliency": _saliency, "build": _build}
+             "saliency": _saliency, "build": _build, "real_models": _build}
 
 
 def print_table(rows: list[Row]) -> None:

@@ -1,6 +1,6 @@
 """Whole builds of the default report: cold, with the trained model cached, and warm, against their budgets.
 
-python benchmarks/bench_build.py [--set KEY=VALUE ...] [--keep FOLDER]
+python benchmarks/bench_build.py [--set KEY=VALUE ...] [--keep FOLDER] [--baseline DIR]
 
 In a temporary project folder (report.yml, mkdocs.yml, notes, theme overrides and hand-written
 assets copied from the repository; the cache in the project's .cache), times
@@ -15,7 +15,9 @@ The peak resident memory is that of the cold build (the largest of its
 processes, from getrusage(RUSAGE_CHILDREN) after it). Prints each measure against
 its budget, the per-stage times of each build (from run.json), the CPU count and
 load average (the machine may be shared: CPU seconds depend less on the load than
-wall seconds), and one JSON line.
+wall seconds), and one JSON line. With --baseline DIR (a folder holding another version's
+`generator` package, such as an export of the main branch), the same three builds follow in
+a second project with that code, and each measure is printed with the baseline's and their ratio.
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 # name -> (budget, unit)
-BUDGETS = {"cold": (180.0, "s"), "model_cached": (90.0, "s"), "warm": (15.0, "s"), "peak_rss": (3 * 1024.0, "MiB")}
+BUDGETS = {"cold": (120.0, "s"), "model_cached": (45.0, "s"), "warm": (5.0, "s"), "peak_rss": (3 * 1024.0, "MiB")}
 KEPT_STEPS = ("model", "data")
 
 
@@ -49,15 +51,18 @@ def make_project(folder: Path) -> Path:
     return folder / "report.yml"
 
 
-def timed_build(config: Path, overrides: list[str]) -> dict:
-    """One `build` in a child process: wall and CPU seconds, and run.json's stages."""
+def timed_build(config: Path, overrides: list[str], code: Path | None = None) -> dict:
+    """One `build` in a child process (with the `generator` package of folder `code`, default this
+    repository's): wall and CPU seconds, and run.json's stages."""
+    code = code or ROOT
     args = [sys.executable, "-m", "generator", "build", "--config", str(config), "--quiet"]
     for setting in overrides:
         args += ["--set", setting]
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    result = subprocess.run(args, cwd=ROOT, capture_output=True, text=True,
-                            env=dict(os.environ, PYTHONPATH=str(ROOT), TF_CPP_MIN_LOG_LEVEL="3"))
+    result = subprocess.run(args, cwd=code, capture_output=True, text=True,
+                            env=dict(os.environ, PYTHONPATH=str(code), TF_CPP_MIN_LOG_LEVEL="3",
+                                     PYTHONDONTWRITEBYTECODE="1" if code != ROOT else ""))
     seconds = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if result.returncode != 0:
@@ -82,38 +87,47 @@ def check(condition: bool, problem: str) -> None:
         sys.exit(f"bench_build: {problem}")
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
-                        help="passed to every build (for example a smaller data.synthetic.per_class)")
-    parser.add_argument("--keep", type=Path, help="build in this folder and keep it (default: a temporary one)")
-    args = parser.parse_args()
-
-    load_start = os.getloadavg()
-    with tempfile.TemporaryDirectory(prefix="bench-build-") as temporary:
-        folder = args.keep or Path(temporary) / "project"
-        if folder.exists() and any(folder.iterdir()):
-            sys.exit(f"{folder} is not empty: --keep needs a new or empty folder")
-        config = make_project(folder)
-        cache = folder / ".cache"
-
-        cold = timed_build(config, args.overrides)
-        peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024   # KiB on Linux
-        deleted = keep_only(cache, KEPT_STEPS)
-        model_cached = timed_build(config, args.overrides)
-        warm = timed_build(config, args.overrides)
-    load_end = os.getloadavg()
-
+def measure(folder: Path, overrides: list[str], code: Path | None = None) -> tuple[dict, float, list[str]]:
+    """The three builds in a new project in `folder`: {name: build}, the largest peak RSS of the
+    child processes so far (MiB) after the cold build, and the cache steps deleted before the
+    model-cached build."""
+    config = make_project(folder)
+    cold = timed_build(config, overrides, code)
+    peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024   # KiB on Linux
+    deleted = keep_only(folder / ".cache", KEPT_STEPS)
+    model_cached = timed_build(config, overrides, code)
+    warm = timed_build(config, overrides, code)
     check(not any(s["cached"] for s in cold["stages"].values()), "the cold build found a cache")
     # Its training-curves figure is redrawn, but no image goes through training.
     check(model_cached["stages"]["train model"]["model_images"] == 0, "the model was not taken from the cache")
     check(not model_cached["stages"]["saliency maps"]["cached"], "explanations were not recomputed")
     check(all(s["cached"] for name, s in warm["stages"].items() if name not in ("render pages", "build site")),
           "the warm build recomputed a step")
+    return {"cold": cold, "model_cached": model_cached, "warm": warm}, peak_mb, deleted
 
-    builds = {"cold": cold, "model_cached": model_cached, "warm": warm}
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                        help="passed to every build (for example a smaller data.synthetic.per_class)")
+    parser.add_argument("--keep", type=Path, help="build in this folder and keep it (default: a temporary one)")
+    parser.add_argument("--baseline", type=Path,
+                        help="a folder holding another version's generator package: its three builds follow")
+    args = parser.parse_args()
+
+    load_start = os.getloadavg()
+    with tempfile.TemporaryDirectory(prefix="bench-build-") as temporary:
+        folder = args.keep or Path(temporary)
+        if folder.exists() and any(folder.iterdir()):
+            sys.exit(f"{folder} is not empty: --keep needs a new or empty folder")
+        builds, peak_mb, deleted = measure(folder / "project", args.overrides)
+        baseline = measure(folder / "baseline", args.overrides, args.baseline.resolve()) if args.baseline else None
+    load_end = os.getloadavg()
+
     measured = {name: build["seconds"] for name, build in builds.items()}
     measured["peak_rss"] = round(peak_mb)
+    # (A baseline's peak memory is not measured: getrusage keeps the largest of all children so far.)
+    before = {name: build["seconds"] for name, build in baseline[0].items()} if baseline else {}
     print(f"{os.cpu_count()} CPUs, load average {load_start[0]:.1f} at the start, {load_end[0]:.1f} at the end; "
           f"settings: {' '.join(args.overrides) or 'report.yml defaults'}")
     results = []
@@ -122,20 +136,26 @@ def main() -> None:
         within = value <= budget
         cpu = builds[name]["cpu_seconds"] if name in builds else None
         extra = f"  ({cpu:.1f} s CPU)" if cpu is not None else ""
+        if name in before:
+            extra += f"  baseline {before[name]:.1f} {unit}, {before[name] / max(value, 1e-9):.2f}x"
         print(f"{name:14s} {value:8.1f} {unit:3s} budget {budget:6.0f} {unit:3s} "
               f"{value / budget:5.2f} of budget  {'ok' if within else 'OVER'}{extra}")
         results.append({"name": name, "value": value, "unit": unit, "budget": budget,
-                        "ratio": round(value / budget, 3), "within": within, "cpu_seconds": cpu})
-    print("stage seconds (cold / model cached / warm):")
-    for stage in cold["stages"]:
-        times = " / ".join(f"{b['stages'].get(stage, {}).get('seconds', 0):6.1f}" for b in builds.values())
-        print(f"  {stage:26s} {times}")
+                        "ratio": round(value / budget, 3), "within": within, "cpu_seconds": cpu,
+                        "baseline": before.get(name)})
+    ways = [builds] + ([baseline[0]] if baseline else [])
+    print("stage seconds (cold / model cached / warm" + (", then the baseline's" if baseline else "") + "):")
+    for stage in dict.fromkeys(s for way in ways for b in way.values() for s in b["stages"]):
+        times = "   ".join(" / ".join(f"{b['stages'].get(stage, {}).get('seconds', 0):6.1f}" for b in way.values())
+                           for way in ways)
+        print(f"  {stage:30s} {times}")
     print(json.dumps({"benchmark": "build", "cpus": os.cpu_count(), "python": platform.python_version(),
                       "load_average_start": [round(v, 2) for v in load_start],
                       "load_average_end": [round(v, 2) for v in load_end],
                       "overrides": args.overrides, "deleted_steps": deleted, "results": results,
                       "all_within": all(r["within"] for r in results),
-                      "stages": {name: b["stages"] for name, b in builds.items()}}))
+                      "stages": {name: b["stages"] for name, b in builds.items()},
+                      "baseline_stages": {name: b["stages"] for name, b in baseline[0].items()} if baseline else None}))
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ import json
 import os
 import pickle
 import shutil
+import sys
 import tempfile
 from pathlib import Path
 from typing import Any, Callable
@@ -69,16 +70,29 @@ class StepCache:
             save: Callable[[Any, Path], None] | None = None,
             load: Callable[[Path], Any] | None = None, suffix: str = ".pkl") -> tuple[Any, bool]:
         """Return (value, came_from_cache). `compute` runs only on a miss."""
-        key = digest(step, version, inputs)
-        path = self.path(step, key, suffix)
-        if path.exists():
-            try:
-                return (load or _load_pickle)(path), True
-            except Exception:  # a corrupt or unreadable entry is a miss
-                path.unlink(missing_ok=True)
+        path = self.path(step, digest(step, version, inputs), suffix)
+        found, value = self._read(path, load or _load_pickle)
+        if found:
+            return value, True
         value = compute()
         self._write(path, value, save or _save_pickle)
         return value, False
+
+    def get(self, step: str, version: int, inputs: Any) -> tuple[bool, Any]:
+        """(True, value) of a stored (pickled) entry, or (False, None)."""
+        return self._read(self.path(step, digest(step, version, inputs)), _load_pickle)
+
+    def put(self, step: str, version: int, inputs: Any, value: Any) -> None:
+        """Store `value` (pickled) as the entry of these inputs."""
+        self._write(self.path(step, digest(step, version, inputs)), value, _save_pickle)
+
+    def _read(self, path: Path, load: Callable[[Path], Any]) -> tuple[bool, Any]:
+        if path.exists():
+            try:
+                return True, load(path)
+            except Exception:  # a corrupt or unreadable entry is a miss
+                path.unlink(missing_ok=True)
+        return False, None
 
     def _write(self, path: Path, value: Any, save: Callable[[Any, Path], None]) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -94,6 +108,21 @@ class StepCache:
     def clear(self) -> None:
         if self.root.exists():
             shutil.rmtree(self.root)
+
+
+def files_of(path: Path | None) -> list:
+    """A file, or every file of a folder, by name and content (as `digest` reads a Path); [] for none."""
+    if not path or not path.exists():
+        return []
+    files = sorted(p for p in ([path] if path.is_file() else path.rglob("*")) if p.is_file())
+    return [(p.relative_to(path.parent).as_posix(), p) for p in files]
+
+
+def installed_packages() -> list[str]:
+    """The installed distributions, as their metadata folders name them (name and version): cheap to
+    list, and different whenever a package is added, removed or upgraded."""
+    return sorted(name for folder in sys.path if os.path.isdir(folder) for name in os.listdir(folder)
+                  if name.endswith((".dist-info", ".egg-info")))
 
 
 def _save_pickle(value: Any, path: Path) -> None:

@@ -74,11 +74,12 @@ def _dispatch(args: argparse.Namespace) -> int:
         clean(paths, config)
         print(f"cleaned {paths.root / config.cache} and the generated pages in {paths.docs}")
         return 0
-    if not args.debug:
-        import_tensorflow_quietly()
     progress = Progress(quiet=args.quiet)
     start = time.perf_counter()
+    quiet_import = None if args.debug else import_tensorflow_quietly
     if args.command == "export-assignment":
+        if quiet_import:
+            quiet_import()
         from generator.export import export_assignment
 
         exported = export_assignment(args.out, config, paths, progress, model_path=args.model,
@@ -88,7 +89,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         print(f"{len(exported.files)} figure files written in {time.perf_counter() - start:.0f} s: "
               f"{args.out}{skipped}")
         return 0
-    generate(config, paths, progress, with_site=args.command == "build", unsafe_model=args.unsafe_model)
+    generate(config, paths, progress, with_site=args.command == "build", unsafe_model=args.unsafe_model,
+             before_computing=quiet_import)
     progress.summary()
     took = time.perf_counter() - start
     if args.command == "build":

@@ -81,6 +81,8 @@ class CamsConfig:
     layer: Union[str, int, None] = setting(None, "Layer Grad-CAM and its relatives explain: a layer name or 1-based "
                                                  "conv index; absent: the last convolution.")
     class_mean_images: int = setting(50, "Correctly classified images averaged for each class's mean map.")
+    scorecam_channels: int = setting(64, "Score-CAM weighs at most this many channels of each image, those whose "
+                                         "activation varies most (Faster Score-CAM); 0: every channel.")
 
 
 @dataclass(frozen=True)
@@ -104,6 +106,8 @@ class TrustConfig:
     steps: int = setting(20, "Deletion / insertion steps.")
     sanity_threshold: float = setting(RANDOMISATION_THRESHOLD, "A method fails the randomisation check when its "
                                                                "maps keep this rank correlation or more.")
+    sanity_stages: int = setting(4, "Stages below the classifier head after which the randomisation check compares "
+                                    "the maps, spaced from the top one to the input one (all when there are fewer).")
     agreement_threshold: float = setting(AGREEMENT_THRESHOLD, "Methods disagree on a class whose mean rank "
                                                               "correlation between them is below this.")
     low_localisation: float = setting(LOW_LOCALISATION, "A class is flagged when its localisation is below this "
@@ -302,6 +306,8 @@ def _check_values(config: Config) -> None:
                        ("mistakes.pairs", config.mistakes.pairs), ("mistakes.shown", config.mistakes.shown)):
         if value < 1:
             raise UserError(key, "must be at least 1", "use a positive number")
+    if config.methods.cams.scorecam_channels < 0:
+        raise UserError("methods.cams.scorecam_channels", "must be 0 (every channel) or more", "for example 64")
     _check_trust(config.trust)
     for name, row in config.samples.items():
         if name not in classes:
@@ -317,7 +323,8 @@ def _check_values(config: Config) -> None:
 
 
 def _check_trust(trust: TrustConfig) -> None:
-    for key, value, low in (("images", trust.images, 1), ("steps", trust.steps, 2)):
+    for key, value, low in (("images", trust.images, 1), ("steps", trust.steps, 2),
+                            ("sanity_stages", trust.sanity_stages, 1)):
         if value < low:
             raise UserError(f"trust.{key}", f"must be at least {low}", f"for example {getattr(TrustConfig, key)}")
     ranges = {"sanity_threshold": (-1, 1), "agreement_threshold": (-1, 1), "low_localisation": (0, 1)}

@@ -8,11 +8,17 @@ from typing import Any, Callable
 
 from generator.cache import StepCache
 from generator.config import Config
-from generator.figures.common import figure_png
 from generator.output import Staging
 from generator.progress import Progress, StageRecord
 
 FIGURE_VERSION = 2  # bump when shared drawing code changes how every figure looks (2: words moved to the pages)
+
+
+def figure_png(figure) -> bytes:
+    """A Figure's PNG bytes (matplotlib is imported only when a figure is drawn)."""
+    from generator.figures.common import figure_png as png
+
+    return png(figure)
 
 
 @dataclass(frozen=True)

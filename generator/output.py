@@ -24,6 +24,7 @@ from generator.errors import UserError
 
 MANIFEST = ".generated.json"
 BUILD_CONFIG_PREFIX = ".mkdocs-build-"   # the site build's own mkdocs.yml, <prefix><pid>.yml
+SITE_BUILD_VERSION = 1   # bump when the way the site is built changes
 _UMASK = os.umask(0)
 os.umask(_UMASK)
 
@@ -84,10 +85,19 @@ def _atomic_write(target: Path, content: bytes) -> None:
     os.replace(temp, target)
 
 
-def build_site(staging: Staging, docs: Path, mkdocs_yml: Path, site: Path) -> None:
-    """`mkdocs build --strict` of docs/ as it will be after this run; replace `site` only on success."""
+def build_site(staging: Staging, docs: Path, mkdocs_yml: Path, site: Path, record: Path | None = None) -> bool:
+    """`mkdocs build --strict` of docs/ as it will be after this run; replace `site` only on success.
+
+    With `record` (a file to keep the last build's digest in), the build is skipped when its
+    inputs (see `site_inputs`) and `site` itself are as the last successful build left them.
+    Returns whether it built.
+    """
     if not mkdocs_yml.is_file():
         raise UserError(mkdocs_yml, "MkDocs configuration not found", "keep mkdocs.yml next to the report config")
+    files = _preview_files(staging, docs)
+    inputs = site_inputs(files, mkdocs_yml)
+    if record is not None and _recorded(record) == {"inputs": inputs, "site": _fingerprint(site)}:
+        return False
     preview = staging.path.parent / (staging.path.name + "-docs")
     _restore_interrupted_swap(site)
     remove_leftovers(site.parent, ".site-")
@@ -96,29 +106,81 @@ def build_site(staging: Staging, docs: Path, mkdocs_yml: Path, site: Path) -> No
     remove_leftovers(mkdocs_yml.parent, BUILD_CONFIG_PREFIX)
     config = mkdocs_yml.parent / f"{BUILD_CONFIG_PREFIX}{os.getpid()}.yml"
     try:
-        _assemble_preview(staging, docs, preview)
+        _copy_preview(files, preview)
         config.write_text(f"INHERIT: {mkdocs_yml.name}\ndocs_dir: {preview.resolve()}\n"
                           f"site_dir: {new_site.resolve()}\n", encoding="utf-8")
+        if record is not None:
+            record.unlink(missing_ok=True)   # a build that fails half-way leaves no valid record
         _run_mkdocs(config)
         _swap_folder(new_site, site)
     finally:
         shutil.rmtree(preview, ignore_errors=True)
         shutil.rmtree(new_site, ignore_errors=True)
         config.unlink(missing_ok=True)
+    if record is not None:
+        record.parent.mkdir(parents=True, exist_ok=True)
+        _atomic_write(record, json.dumps({"inputs": inputs, "site": _fingerprint(site)}).encode())
+    return True
 
 
-def _assemble_preview(staging: Staging, docs: Path, preview: Path) -> None:
-    """Hand-written files of docs/ plus this run's generated files."""
+def site_inputs(files: dict[str, Path], mkdocs_yml: Path) -> str:
+    """A digest of everything the site build reads: the pages and assets (`files`), mkdocs.yml and
+    what it names (an INHERIT parent, the theme's custom_dir, hooks), the environment variables it
+    reads (!ENV), the versions of the installed packages (MkDocs, its theme and plugins) and of
+    this build step."""
+    from generator.cache import digest, installed_packages
+
+    text = mkdocs_yml.read_text(encoding="utf-8")
+    variables = sorted(set(re.findall(r"!ENV\s*\[?\s*['\"]?([A-Za-z_]\w*)", text)))
+    return digest(SITE_BUILD_VERSION, sorted(files.items()), text, _config_files(mkdocs_yml, text),
+                  {name: os.environ.get(name) for name in variables}, installed_packages(), sys.executable)
+
+
+def _config_files(mkdocs_yml: Path, text: str) -> list[tuple[str, Path]]:
+    """The files mkdocs.yml names (INHERIT, theme.custom_dir, hooks), every file of a named folder."""
+    names = re.findall(r"^\s*(?:INHERIT|custom_dir)\s*:\s*['\"]?([^'\"#\n]+?)['\"]?\s*(?:#.*)?$", text, re.M)
+    names += re.findall(r"^\s*-\s*([^\s#'\"]+\.py)\s*$", text, re.M)   # hooks
+    found = []
+    for name in names:
+        path = mkdocs_yml.parent / name
+        inside = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path] * path.is_file()
+        found += [(f"{name}/{p.relative_to(path).as_posix()}" if p != path else name, p) for p in inside]
+    return found
+
+
+def _fingerprint(site: Path) -> list:
+    """Every file of a built site with its size and modification time (empty: no site)."""
+    if not site.is_dir():
+        return []
+    return sorted([p.relative_to(site).as_posix(), p.stat().st_size, p.stat().st_mtime_ns]
+                  for p in site.rglob("*") if p.is_file())
+
+
+def _recorded(record: Path) -> dict | None:
+    try:
+        return json.loads(record.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def _preview_files(staging: Staging, docs: Path) -> dict[str, Path]:
+    """What the site is built from: hand-written files of docs/ plus this run's generated files
+    (relative path -> source file)."""
     owned = generated_files(docs) | {MANIFEST}
+    files = {}
     if docs.is_dir():
         for source in docs.rglob("*"):
             relative = source.relative_to(docs).as_posix()
             if source.is_file() and relative not in owned and not relative.startswith(".stage-"):
-                (preview / relative).parent.mkdir(parents=True, exist_ok=True)
-                shutil.copy2(source, preview / relative)
-    for relative in staging.files:
+                files[relative] = source
+    files.update({relative: staging.path / relative for relative in staging.files})
+    return files
+
+
+def _copy_preview(files: dict[str, Path], preview: Path) -> None:
+    for relative, source in files.items():
         (preview / relative).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(staging.path / relative, preview / relative)
+        shutil.copy2(source, preview / relative)
 
 
 def _run_mkdocs(config: Path) -> None:

@@ -86,7 +86,12 @@ def render_pages(facts: dict, run: dict, lang: str, notes: dict[str, str]) -> di
     """Every page of one language: page name -> Markdown."""
     context = {"facts": facts, "run": run, "lang": lang, "notes": notes}
     tidy = tidy_cjk_spacing if lang.startswith(("zh", "ja")) else (lambda text: text)
-    return {page: tidy(_environment(lang).get_template(f"{lang}/{page}.md.j2").render(context)) for page in PAGES}
+    env = _environment(lang, TEMPLATES)
+    pages = {}
+    for page in PAGES:
+        env.filters["cls"].new_page()
+        pages[page] = tidy(env.get_template(f"{lang}/{page}.md.j2").render(context))
+    return pages
 
 
 _CJK = "\u3400-\u9fff\uf900-\ufaff"
@@ -113,8 +118,11 @@ def tidy_cjk_spacing(text: str) -> str:
     return "".join(parts)
 
 
-def _environment(lang: str) -> jinja2.Environment:
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), undefined=jinja2.StrictUndefined,
+@lru_cache(maxsize=8)
+def _environment(lang: str, templates: Path) -> jinja2.Environment:
+    """One language's environment, made once: its templates are compiled once for all pages (a
+    template edited meanwhile is reloaded, FileSystemLoader's auto_reload)."""
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(templates), undefined=jinja2.StrictUndefined,
                              keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True,
                              autoescape=False)
     words = {**load_glossary(), "methods": method_titles(lang)}
@@ -125,7 +133,7 @@ def _environment(lang: str) -> jinja2.Environment:
     env.globals.update(glossary=words, swatch=style.svg_swatch, gradient=style.css_gradient,
                        region_colours=dict(zip(REGIONS, REGION_COLOURS)))
     env.filters.update({
-        "cls": _class_label(words, lang),
+        "cls": _ClassLabel(words, lang),
         "class_name": named("classes"),
         "shade": style.cell_style,
         "bar": style.bar_style,
@@ -153,17 +161,23 @@ def _ordinal(n: int) -> str:
     return f"{n}{suffix}"
 
 
-def _class_label(words: dict, lang: str):
+class _ClassLabel:
     """English class names stay as they are. Elsewhere a class is named in the page's language,
-    with the English name added the first time it appears on the page: 快樂（Happy）, then 快樂."""
-    seen: set[str] = set()
+    with the English name added the first time it appears on the page: 快樂（Happy）, then 快樂.
+    `new_page` starts a page (macros imported by a template keep this filter between pages)."""
 
-    def label(name: str) -> str:
-        local = words["classes"].get(name, {}).get(lang)
-        if lang == "en" or not local:
+    def __init__(self, words: dict, lang: str):
+        self.words, self.lang = words, lang
+        self.seen: set[str] = set()
+
+    def new_page(self) -> None:
+        self.seen = set()
+
+    def __call__(self, name: str) -> str:
+        local = self.words["classes"].get(name, {}).get(self.lang)
+        if self.lang == "en" or not local:
             return name
-        if name in seen:
+        if name in self.seen:
             return local
-        seen.add(name)
+        self.seen.add(name)
         return f"{local}（{name}）"
-    return label

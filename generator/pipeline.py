@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import glob
 import json
 import platform
-from collections.abc import Iterator
+import sys
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
-from generator.analysis.regions import region_rule
-from generator.cache import StepCache, digest
+from generator.cache import StepCache, digest, files_of, installed_packages
 from generator.config import Config
 from generator.context import Paths, Run
 from generator.errors import UserError
@@ -18,34 +20,44 @@ from generator.output import Staging, build_site, publish_docs
 from generator.pages import languages_of, load_notes, page_filename, render_pages
 from generator.progress import Progress
 from generator.results import Results
-from generator.sections.cams import run_cams
-from generator.sections.class_maps import run_class_maps
-from generator.sections.dataset import run_dataset
-from generator.sections.evaluation import run_evaluation
-from generator.sections.filters import run_filters
-from generator.sections.findings import describe_all_flags
-from generator.sections.lime_explanations import run_lime
-from generator.sections.mistakes import run_mistakes
-from generator.sections.model import run_model
-from generator.sections.saliency import run_saliency
-from generator.sections.samples import run_samples
-from generator.sections.trust import run_trust
 
 BENCHMARK_RESULTS = Path("benchmarks") / "results.json"
+SITE_RECORD = Path("site") / "inputs.json"   # in the cache: what the last site build was made from
+RESULTS_STEP_VERSION = 1   # a whole run's facts and figures (see generate)
+CODE = Path(__file__).resolve().parent
 LIBRARIES = ("tensorflow-cpu", "tensorflow", "keras", "tf-keras-vis", "lime", "numpy", "matplotlib",
              "jinja2", "mkdocs", "mkdocs-material", "mkdocs-static-i18n")
-# Each section, in order: the field of Results it writes, and how many stages it reports (run or
-# skipped); a section reads the ones before it.
-SECTIONS = (("data", run_dataset, 1), ("model", run_model, 1), ("evaluation", run_evaluation, 1),
+
+
+def sections() -> tuple:
+    """Each section, in order: the field of Results it writes, its function, and how many stages it
+    reports (run or skipped); a section reads the ones before it. Imported only by a run that
+    computes (one served whole from the cache needs none of them, nor TensorFlow or matplotlib)."""
+    from generator.sections.cams import run_cams
+    from generator.sections.class_maps import run_class_maps
+    from generator.sections.dataset import run_dataset
+    from generator.sections.evaluation import run_evaluation
+    from generator.sections.filters import run_filters
+    from generator.sections.lime_explanations import run_lime
+    from generator.sections.mistakes import run_mistakes
+    from generator.sections.model import run_model
+    from generator.sections.saliency import run_saliency
+    from generator.sections.samples import run_samples
+    from generator.sections.trust import run_trust
+
+    return (("data", run_dataset, 1), ("model", run_model, 1), ("evaluation", run_evaluation, 1),
             ("samples", run_samples, 1), ("class_maps", run_class_maps, 1), ("saliency", run_saliency, 1),
             ("filters", run_filters, 1), ("lime", run_lime, 1), ("cams", run_cams, 1),
             ("confusions", run_mistakes, 1), ("trust", run_trust, 2))
 
 
 @contextmanager
-def open_run(config: Config, paths: Paths, progress: Progress, unsafe_model: bool = False) -> Iterator[Run]:
-    """A run of `config`: seeded, with its step cache and a staging folder removed at the end."""
-    seed_everything(config.seed)
+def open_run(config: Config, paths: Paths, progress: Progress, unsafe_model: bool = False,
+             seed: bool = True) -> Iterator[Run]:
+    """A run of `config`: seeded (unless `seed` is off: then `seed_everything` before computing),
+    with its step cache and a staging folder removed at the end."""
+    if seed:
+        seed_everything(config.seed)
     cache = StepCache(paths.root / config.cache)
     run = Run(config, paths, cache, progress, Staging(cache.root / "staging"), unsafe_model)
     try:
@@ -54,47 +66,117 @@ def open_run(config: Config, paths: Paths, progress: Progress, unsafe_model: boo
         run.staging.discard()
 
 
-def compute_results(run: Run, through: str = SECTIONS[-1][0]) -> Results:
+def compute_results(run: Run, through: str = "trust") -> Results:
     """Every section's result in order, up to and including section `through`."""
     results = Results()
-    for name, section, _ in SECTIONS:
+    for name, section, _ in sections():
         results = results.with_result(name, section(run, results))
         if name == through:
             break
     return results
 
 
-def section_stages(through: str = SECTIONS[-1][0]) -> int:
+def section_stages(through: str = "trust") -> int:
     """How many stages the sections up to and including `through` report."""
-    names = [name for name, _, _ in SECTIONS]
-    return sum(stages for _, _, stages in SECTIONS[:names.index(through) + 1])
+    names = [name for name, _, _ in sections()]
+    return sum(stages for _, _, stages in sections()[:names.index(through) + 1])
+
+
+@dataclass(frozen=True)
+class ComputedRun:
+    """What a run's sections produced for its pages: the facts, the digests of its data and model,
+    its stages' names and the figures it staged (docs-relative path -> bytes)."""
+
+    facts: dict
+    digests: dict
+    stages: tuple[str, ...]
+    files: dict
 
 
 def generate(config: Config, paths: Paths, progress: Progress, with_site: bool,
-             unsafe_model: bool = False) -> dict:
+             unsafe_model: bool = False, before_computing: Callable[[], None] | None = None) -> dict:
     """Compute everything, render pages; with `with_site`, build the site too; return the facts.
 
-    Nothing in docs/ or site/ changes unless every step succeeds.
+    A run whose inputs (see `run_inputs`) are those of an earlier run takes that run's facts and
+    figures from the cache and computes nothing (TensorFlow is not even imported); otherwise
+    `before_computing` is called, then every section runs with its steps' own cache. Nothing in
+    docs/ or site/ changes unless every step succeeds.
     """
-    progress.plan(section_stages() + (2 if with_site else 1))   # the sections, render pages, build site
-    with open_run(config, paths, progress, unsafe_model) as run:
-        results = compute_results(run)
-        facts = collect_facts(results, config)
-        about = _about_run(run, results)
+    with open_run(config, paths, progress, unsafe_model, seed=False) as run:
+        inputs = run_inputs(config, paths, unsafe_model)
+        found, computed = run.cache.get("results", RESULTS_STEP_VERSION, inputs)
+        if found:
+            progress.plan(len(computed.stages) + (2 if with_site else 1))
+            _replay(run, computed)
+        else:
+            progress.plan(section_stages() + (2 if with_site else 1))   # the sections, render pages, build site
+            if before_computing is not None:
+                before_computing()
+            computed = _compute(run)
+            run.cache.put("results", RESULTS_STEP_VERSION, inputs, computed)
+        about = _about_run(run, computed.digests)
         with progress.stage("render pages"):
-            _stage_pages(run, facts, about, paths)
+            _stage_pages(run, computed.facts, about, paths)
         if with_site:
-            with progress.stage("build site"):
-                build_site(run.staging, paths.docs, paths.mkdocs_yml, paths.site)
+            with progress.stage("build site") as record:
+                record.note_cache(not build_site(run.staging, paths.docs, paths.mkdocs_yml, paths.site,
+                                                 run.cache.root / SITE_RECORD))
         run.staging.write("run.json", json.dumps(_ledger(run, about), indent=2))
         counts = publish_docs(run.staging, paths.docs)
     progress.say(f"docs/: {counts['written']} files written, {counts['unchanged']} unchanged, "
                  f"{counts['removed']} removed")
-    return facts
+    return computed.facts
+
+
+def _compute(run: Run) -> ComputedRun:
+    """Every section, seeded; what the pages need of them."""
+    seed_everything(run.config.seed)
+    results = compute_results(run)
+    digests = {"data": digest(results.data.dataset)[:16], "model": results.model.model.model_id[:16]}
+    files = {name: (run.staging.path / name).read_bytes() for name in sorted(run.staging.files)}
+    return ComputedRun(collect_facts(results, run.config), digests,
+                       tuple(record.name for record in run.progress.records), files)
+
+
+def _replay(run: Run, computed: ComputedRun) -> None:
+    """A computed run's stages, each served from the cache, and its figures staged again."""
+    for name in computed.stages:
+        with run.progress.stage(name) as record:
+            record.note_cache(True)
+    for name, content in computed.files.items():
+        run.staging.write(name, content)
+
+
+def run_inputs(config: Config, paths: Paths, unsafe_model: bool) -> tuple:
+    """Everything a run's results depend on: the settings, the data and model files, the
+    generator's code and the installed packages (with their versions) and Python."""
+    root = paths.root
+    data = config.data.path and root / config.data.path
+    return (config.to_dict(), unsafe_model, files_of(data), _model_files(root, config.model), _code(),
+            installed_packages(), sys.version)
+
+
+def _model_files(root: Path, settings) -> list:
+    """The model file and the files beside it of the same stem (its weights), by name and content."""
+    if settings.path is None:
+        return []
+    path = root / settings.path
+    named = [path] + ([root / settings.weights] if settings.weights else [])
+    beside = sorted(path.parent.glob(glob.escape(path.name.split(".")[0]) + ".*")) if path.parent.is_dir() else []
+    return [(p.name, p) for p in dict.fromkeys(named + beside) if p.is_file()]
+
+
+def _code() -> list:
+    """Every file of the generator package, by name and content."""
+    return [(p.relative_to(CODE).as_posix(), p) for p in sorted(CODE.rglob("*"))
+            if p.is_file() and "__pycache__" not in p.parts]
 
 
 def collect_facts(results: Results, config: Config) -> dict:
     """Every section's facts, in page order; facts.json holds exactly this (see facts.schema.json)."""
+    from generator.analysis.regions import region_rule
+    from generator.sections.findings import describe_all_flags
+
     evaluation = results.evaluation.facts
     return {
         "class_names": list(config.classes),
@@ -132,9 +214,8 @@ def _ledger(run: Run, about: dict) -> dict:
     return {"stages": run.progress.ledger(), **about}
 
 
-def _about_run(run: Run, results: Results) -> dict:
+def _about_run(run: Run, digests: dict) -> dict:
     """The parts of run.json fixed once the facts are collected (the stages still grow)."""
-    digests = {"data": digest(results.data.dataset)[:16], "model": results.model.model.model_id[:16]}
     return {"config": run.config.to_dict(), "environment": _environment(), "digests": digests,
             "benchmarks": load_benchmark_summary(run.paths.root)}
 

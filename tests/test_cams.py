@@ -152,6 +152,29 @@ def test_score_cam_compiles_once_for_every_batch_size(model, data):
     assert score_cam._maps.experimental_get_tracing_count() == 1
 
 
+def test_scorecam_can_weigh_only_each_images_most_varied_channels(model, data):
+    from generator import usage
+    from generator.explain.cams import ScoreCam
+    from generator.explain.common import linear_clone
+
+    images, labels = data
+    full = compute_cams(model, images, labels, "bars", methods=("scorecam",))["scorecam"]
+    before = usage.TOTAL.images
+    one = compute_cams(model, images, labels, "bars", methods=("scorecam",), scorecam_channels=1)["scorecam"]
+    assert usage.TOTAL.images - before == len(images) * (1 + 1)   # each image, then one masked copy
+    # Each image fires one bar detector; the other channel is zero everywhere and adds nothing.
+    np.testing.assert_allclose(one, full, atol=1e-6)
+    # With both bars, the more varied channel alone is weighed: the map is that channel's activation.
+    crossed = images[:1].copy()
+    crossed[0, 2:9, 2, 0] = 1.0
+    activations = keras.Model(model.inputs[0], model.get_layer("bars").output)(crossed).numpy()[0]
+    top = int(np.argmax(activations.std(axis=(0, 1))))
+    raw = ScoreCam(linear_clone(model), "bars", max_channels=1)(crossed, labels[:1])[0]
+    assert np.corrcoef(raw.ravel(), activations[..., top].ravel())[0, 1] > 0.999
+    assert not np.allclose(ScoreCam(linear_clone(model), "bars")(crossed, labels[:1])[0] / raw.max(),
+                           raw / raw.max(), atol=1e-3)
+
+
 def test_class_means(model, data):
     images, labels = data
     predictions = labels.copy()
@@ -165,6 +188,27 @@ def test_class_means(model, data):
     np.testing.assert_allclose(means.means["gradcam"][0], expected, atol=1e-6)
     assert means.means["gradcam"][1] is None and means.means["layercam"][1] is None
     assert np.isfinite(means.means["layercam"][0]).all()
+
+
+def test_class_means_take_the_maps_they_are_given(model, data):
+    images, labels = data
+    methods = ("gradcam", "scorecam")
+    plain = compute_class_mean_cams(model, images, labels, labels, "bars", per_class=2, methods=methods)
+    first = np.flatnonzero(labels == 0)[:1]
+    computed = compute_cams(model, images[first], labels[first], "bars", methods=methods)
+    again = compute_class_mean_cams(model, images, labels, labels, "bars", per_class=2, methods=methods,
+                                    known=(first, computed))
+    for method in methods:
+        np.testing.assert_allclose(again.means[method][0], plain.means[method][0], atol=1e-6)
+    # A given map is taken as it is, not computed again.
+    zeros = {method: np.zeros_like(maps) for method, maps in computed.items()}
+    taken = compute_class_mean_cams(model, images, labels, labels, "bars", per_class=2, methods=methods,
+                                    known=(first, zeros))
+    second = np.flatnonzero(labels == 0)[1]
+    expected = compute_cams(model, images[second:second + 1], labels[second:second + 1], "bars",
+                            methods=("gradcam",))["gradcam"][0] / 2
+    np.testing.assert_allclose(taken.means["gradcam"][0], expected, atol=1e-6)
+    assert taken.counts == plain.counts
 
 
 def test_plots(data, cams):

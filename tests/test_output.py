@@ -57,3 +57,29 @@ def test_a_failed_site_build_leaves_the_previous_site_intact(tmp_path):
         build_site(stage(tmp_path, pages), root / "docs", root / "mkdocs.yml", root / "site")
     assert (root / "site" / "index.html").read_text() == "previous site"
     assert sorted(p.name for p in root.iterdir() if p.name.startswith(".site")) == []
+
+
+def test_the_site_is_rebuilt_when_its_inputs_change_and_only_then(tmp_path, monkeypatch):
+    root = make_project(tmp_path / "project").parent
+    docs, config, site, record = root / "docs", root / "mkdocs.yml", root / "site", tmp_path / "cache" / "site.json"
+    pages = placeholder_pages()
+
+    def build(changes: dict | None = None) -> bool:
+        return build_site(stage(tmp_path, {**pages, **(changes or {})}), docs, config, site, record)
+
+    assert build() and record.is_file()
+    assert not build()                                   # nothing changed: mkdocs does not run
+    assert build({"data.en.md": "# data\n\nA changed page.\n"})
+    assert "A changed page." in (site / "data" / "index.html").read_text()
+    pages["data.en.md"] = "# data\n\nA changed page.\n"
+    assert not build()
+    (docs / "assets" / "extra.css").write_text("body { color: black; }\n")   # a hand-written file
+    assert build() and not build()
+    (root / "templates" / "theme" / "main.html").write_text(
+        (root / "templates" / "theme" / "main.html").read_text() + "\n")   # the theme override
+    assert build() and not build()
+    monkeypatch.setenv("SITE_URL", "https://example.org/report/")          # a variable mkdocs.yml reads
+    assert build() and not build()
+    (site / "index.html").write_text("edited by hand")                     # the site itself
+    assert build() and (site / "index.html").read_text() != "edited by hand"
+    assert not build()

@@ -285,6 +285,95 @@ def test_unknown_layer_is_refused(trained):
         compute_randomisation_check(model, images, labels, {}, RANDOMISATION_THRESHOLD, layers=["nope"])
 
 
+def residual_cnn():
+    """An untrained CNN with a residual branch: stages out, shortcut, c3, (c2, bn2), c1 (Keras orders
+    the shortcut after c3)."""
+    keras.utils.set_random_seed(1)
+    layers = keras.layers
+    inputs = keras.Input((SIZE, SIZE, 1))
+    x = layers.Conv2D(4, 3, padding="same", activation="relu", name="c1")(inputs)
+    shortcut = layers.Conv2D(6, 1, name="shortcut")(x)
+    y = layers.BatchNormalization(name="bn2")(layers.Conv2D(6, 3, padding="same", activation="relu", name="c2")(x))
+    z = layers.Add(name="add")([layers.Conv2D(6, 3, padding="same", name="c3")(y), shortcut])
+    z = layers.GlobalAveragePooling2D(name="pool")(layers.Activation("relu", name="relu")(z))
+    return keras.Model(inputs, layers.Dense(2, activation="softmax", name="out")(z))
+
+
+def test_judged_stages_are_the_head_then_spaced_stages_down_to_the_input():
+    from generator.analysis.trust import judged_stages
+
+    inputs = keras.Input((SIZE, SIZE, 1))
+    x = inputs
+    for k in range(1, 10):
+        x = keras.layers.Conv2D(2, 3, padding="same", name=f"conv{k}")(x)
+    x = keras.layers.Dense(4, name="hidden")(keras.layers.Flatten()(x))
+    model = keras.Model(inputs, keras.layers.Dense(2, name="out")(x))
+    stages = randomisation_stages(model)
+    assert [s[0] for s in stages] == ["out", "hidden", *(f"conv{k}" for k in range(9, 0, -1))]
+    # The head (out, hidden), then 4 of the 9 convolution stages, spaced: conv9, conv6, conv4, conv1.
+    assert judged_stages(model, stages, 4) == (0, 1, 2, 5, 7, 10)
+    assert judged_stages(model, stages, 1) == (0, 1, 10)
+    assert judged_stages(model, stages, 9) == judged_stages(model, stages) == tuple(range(11))
+    with pytest.raises(ValueError, match="last stage"):
+        judged_stages(model, stages, 0)
+
+
+def test_judging_fewer_stages_measures_the_same_randomised_models():
+    model = residual_cnn()
+    images, labels = square_images(4)
+    explain = {"saliency": compute_saliency, "image": lambda m, b, t: b[..., 0]}
+    every = compute_randomisation_check(model, images, labels, explain, RANDOMISATION_THRESHOLD, seed=3)
+    some = compute_randomisation_check(model, images, labels, explain, RANDOMISATION_THRESHOLD, seed=3,
+                                       conv_stages=2)
+    assert every.judged == (0, 1, 2, 3, 4) and some.judged == (0, 1, 4)
+    assert some.stage_names == ("out", "shortcut", "c1") and some.head == 1 and some.stages == every.stages
+    assert some.explain_calls == 2 * 4
+    for method in explain:
+        np.testing.assert_allclose(some.correlations[method], every.correlations[method][[0, 1, 4]], atol=1e-6)
+        np.testing.assert_allclose(some.example_maps[method], every.example_maps[method][[0, 1, 2, 5]], atol=1e-6)
+
+
+def test_a_split_model_runs_from_the_tensors_that_feed_its_randomised_part():
+    from generator.analysis.trust.randomisation import copy_model, reinitialise
+    from generator.analysis.trust.stage_outputs import StageOutputs, cascade_splits, split_model
+
+    model = residual_cnn()
+    entry, changed = split_model(model, {"out", "c3"})
+    assert entry == [("bn2", 0), ("shortcut", 0)] and changed == {"c3", "add", "relu", "pool", "out"}
+    stages = randomisation_stages(model)
+    assert [s[0] for s in stages] == ["out", "shortcut", "c3", "c2", "c1"]
+    assert split_model(model, {"out", "shortcut"})[0] == [("c1", 0), ("c3", 0)]
+    assert cascade_splits(model, stages[::-1], (0, 4)) is None   # input first: c1's part holds later stages
+    images, _ = square_images(5)
+    points = (0, 1, 3, 4)
+    copy, seeds, expected = copy_model(model), np.random.default_rng(0), []
+    for index, stage in enumerate(stages):
+        for name in stage:
+            reinitialise(copy.get_layer(name), seeds)
+        if index in points:
+            expected.append(np.asarray(copy(images, training=False)))
+    outputs = StageOutputs(model, copy, cascade_splits(copy, stages, points))
+    np.testing.assert_allclose(outputs(images), np.stack(expected), atol=1e-6)
+    assert not np.allclose(expected[0], expected[-1], atol=1e-3)
+
+
+def test_lime_over_all_stages_at_once_equals_lime_at_each_stage():
+    from generator.explain.lime_method import lime_maps, lime_maps_over
+
+    model = residual_cnn()
+    images, labels = square_images(3)
+    explain = {"lime": lambda m, b, t: lime_maps(m, b, t, num_samples=150, seed=2)}
+    over = {"lime": lambda outputs, b, t: lime_maps_over(outputs, b, t, num_samples=150, seed=2)}
+    each = compute_randomisation_check(model, images, labels, explain, RANDOMISATION_THRESHOLD, seed=3,
+                                       conv_stages=2)
+    once = compute_randomisation_check(model, images, labels, explain, RANDOMISATION_THRESHOLD, seed=3,
+                                       conv_stages=2, explain_stages=over)
+    assert (each.explain_calls, once.explain_calls) == (1 + 3, 1 + 1)
+    np.testing.assert_allclose(once.example_maps["lime"], each.example_maps["lime"], atol=1e-5)
+    np.testing.assert_allclose(once.correlations["lime"], each.correlations["lime"], atol=1e-4)
+    assert np.abs(each.example_maps["lime"][0] - each.example_maps["lime"][-1]).max() > 1e-3
+
+
 # --- localisation ------------------------------------------------------------------------------
 
 def test_pointing_game_and_mass_share_by_hand():
@@ -468,8 +557,8 @@ def test_randomisation_verdicts_name_the_stage_a_method_first_changes_at():
 
     means = {"early": np.array([0.3, 0.2, 0.1]), "late": np.array([0.9, 0.6, 0.2]),
              "never": np.array([0.9, 0.95, 0.8]), "bounces": np.array([0.2, 0.7, 0.6])}
-    result = RandomisationResult((("out",), ("dense",), ("conv",)), ("out", "dense", "conv"), 2, {}, means,
-                                 {}, {}, {}, 0.5, 0, {}, 0)
+    result = RandomisationResult((("out",), ("dense",), ("conv",)), (0, 1, 2), ("out", "dense", "conv"), 2, {},
+                                 means, {}, {}, {}, 0.5, 0, {}, 0)
     checked = judged(result, 0.5)
     assert checked.verdicts == {"early": "head", "late": "late", "never": "never", "bounces": "never"}
     assert checked.first_below == {"early": 0, "late": 2, "never": None, "bounces": 0}

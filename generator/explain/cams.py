@@ -34,27 +34,28 @@ class ClassMeanCams:
 
 
 def compute_cam(model, images: np.ndarray, targets, layer_name: str, method: str,
-                batch_size: int = 64) -> np.ndarray:
+                batch_size: int = 64, scorecam_channels: int | None = None) -> np.ndarray:
     """Maps (N, H, W) of one CAM `method` for images (N, H, W, C) in model scale and their targets.
 
     The map is taken at `layer_name` of the model's linear-output clone (the caller's
     model is untouched), upsampled bilinearly to the input size and min-max scaled to
     [0, 1] per image; a map with zero range or non-finite values becomes zeros. Images
     go `batch_size` at a time, one call per batch (Score-CAM splits a batch further,
-    see ScoreCam).
+    see ScoreCam, which weighs at most `scorecam_channels` channels of each image).
     """
     images = np.asarray(images, dtype=np.float32)
     targets = np.broadcast_to(np.asarray(targets, dtype=np.int64), (len(images),))
-    explain = _explainer(model, method, layer_name)
+    explain = _explainer(model, method, layer_name, scorecam_channels)
     chunks = [explain(images[i:i + batch_size], targets[i:i + batch_size])
               for i in range(0, len(images), batch_size)]
     return _to_input_size(np.concatenate(chunks), images.shape[1:3])
 
 
 def compute_cams(model, images: np.ndarray, targets, layer_name: str, methods=METHODS,
-                 batch_size: int = 64) -> dict[str, np.ndarray]:
+                 batch_size: int = 64, scorecam_channels: int | None = None) -> dict[str, np.ndarray]:
     """`compute_cam` of each of `methods`: method -> maps (N, H, W)."""
-    return {method: compute_cam(model, images, targets, layer_name, method, batch_size) for method in methods}
+    return {method: compute_cam(model, images, targets, layer_name, method, batch_size, scorecam_channels)
+            for method in methods}
 
 
 class ScoreCam:
@@ -68,15 +69,22 @@ class ScoreCam:
     of images (about MASKED_BUDGET masked input values each). tf-keras-vis builds the
     masked images in NumPy, runs model.predict and scores the channels one eager call at
     a time: benchmarks/bench_scorecam.py measures the difference and the agreement.
+
+    With `max_channels` below the layer's channel count, each image's map weighs only that
+    many channels, those whose activation varies most over the grid (standard deviation;
+    tf-keras-vis's max_N, "Faster Score-CAM", which picks them over the whole batch instead).
+    A masked image costs a model call, so this bounds the cost on wide layers.
     """
 
-    def __init__(self, model, layer_name: str):
+    def __init__(self, model, layer_name: str, max_channels: int | None = None):
         import keras
         import tensorflow as tf
 
         self.features = keras.Model(model.inputs, model.get_layer(layer_name).output)
         self.model = model
-        self.channels = int(self.features.output.shape[-1])
+        width = int(self.features.output.shape[-1])
+        self.channels = min(width, max_channels) if max_channels else width
+        self.all_channels = self.channels == width
         image_shape = tuple(int(size) for size in model.inputs[0].shape[1:])
         self._maps = tf.function(self._batch_maps, input_signature=[   # one trace for every batch size
             tf.TensorSpec((None, *image_shape), tf.float32), tf.TensorSpec((None,), tf.int64)])
@@ -94,6 +102,9 @@ class ScoreCam:
         import tensorflow as tf
 
         activations = self.features(images, training=False)                       # (b, h, w, k)
+        if not self.all_channels:   # each image's most varied channels
+            top = tf.math.top_k(tf.math.reduce_std(activations, axis=(1, 2)), self.channels).indices
+            activations = tf.gather(activations, top, axis=3, batch_dims=1)
         size = tf.shape(images)[1:3]
         upsampled = tf.raw_ops.ResizeBilinear(images=activations, size=size, align_corners=True)
         low = tf.reduce_min(upsampled, axis=(1, 2), keepdims=True)
@@ -107,19 +118,41 @@ class ScoreCam:
 
 
 def compute_class_mean_cams(model, images: np.ndarray, labels, predictions, layer_name: str,
-                            per_class: int = 50, methods=METHODS, **cam_options) -> ClassMeanCams:
-    """For each class, the mean map over its first `per_class` correctly classified images."""
+                            per_class: int = 50, methods=METHODS, known: tuple | None = None,
+                            **cam_options) -> ClassMeanCams:
+    """For each class, the mean map over its first `per_class` correctly classified images.
+
+    `known` = (indices into `images`, method -> their maps) gives maps already computed the same
+    way (`compute_cams` with the images' labels), which are taken instead of computed again."""
     labels, predictions = np.asarray(labels), np.asarray(predictions)
     class_count = int(model.output_shape[-1])
     picks = [np.flatnonzero((labels == c) & (predictions == c))[:per_class]
              for c in range(class_count)]
     chosen = np.concatenate(picks).astype(np.int64)
-    maps = (compute_cams(model, images[chosen], labels[chosen], layer_name, methods, **cam_options)
-            if len(chosen) else {})
+    maps = _maps_of(model, images, labels, chosen, layer_name, methods, known, cam_options) if len(chosen) else {}
     bounds = np.cumsum([0] + [len(p) for p in picks])
     means = {method: [maps[method][lo:hi].mean(axis=0) if hi > lo else None
                       for lo, hi in zip(bounds[:-1], bounds[1:])] for method in methods}
     return ClassMeanCams(means, tuple(len(p) for p in picks))
+
+
+def _maps_of(model, images, labels, chosen, layer_name, methods, known, cam_options) -> dict[str, np.ndarray]:
+    """method -> maps of images[chosen]: the `known` ones taken, the others computed."""
+    indices, given = known if known is not None else (np.zeros(0, np.int64), {})
+    where = {int(index): row for row, index in enumerate(indices)}
+    have = np.array([int(i) in where and all(m in given for m in methods) for i in chosen], bool)
+    missing = chosen[~have]
+    computed = (compute_cams(model, images[missing], labels[missing], layer_name, methods, **cam_options)
+                if len(missing) else {})
+    maps = {}
+    for method in methods:
+        out = np.zeros((len(chosen), *images.shape[1:3]), np.float32)
+        if have.any():
+            out[have] = np.stack([given[method][where[int(i)]] for i in chosen[have]])
+        if len(missing):
+            out[~have] = computed[method]
+        maps[method] = out
+    return maps
 
 
 def gradient_is_uniform(model, images: np.ndarray, targets, layer_name: str, tolerance: float = 1e-3) -> bool:
@@ -142,7 +175,7 @@ def gradient_is_uniform(model, images: np.ndarray, targets, layer_name: str, tol
     return bool(np.all(spread <= tolerance * np.maximum(scale, 1e-12)))
 
 
-def _explainer(model, method: str, layer_name: str):
+def _explainer(model, method: str, layer_name: str, scorecam_channels: int | None = None):
     """callable(images, targets) -> raw maps of `method` at `layer_name`, made once per model
     (its compiled functions are reused), on the model's linear clone."""
     from tf_keras_vis.gradcam import Gradcam
@@ -153,10 +186,10 @@ def _explainer(model, method: str, layer_name: str):
         raise ValueError(f"unknown CAM method {method!r}; choose from: {', '.join(METHODS)}")
     linear = linear_clone(model)
     made = _EXPLAINERS.setdefault(linear, {})
-    key = (method, layer_name)
+    key = (method, layer_name, scorecam_channels if method == "scorecam" else None)
     if key not in made:
         kinds = {"gradcam": Gradcam, "gradcam++": GradcamPlusPlus, "layercam": Layercam}
-        made[key] = (ScoreCam(linear, layer_name) if method == "scorecam"
+        made[key] = (ScoreCam(linear, layer_name, scorecam_channels) if method == "scorecam"
                      else partial(_gradient_cam, kinds[method](linear, model_modifier=None, clone=False),
                                   layer_name))
     return made[key]

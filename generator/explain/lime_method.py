@@ -6,10 +6,8 @@ of Any Classifier, KDD 2016, https://arxiv.org/abs/1602.04938
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cache
 
 import numpy as np
 
@@ -82,26 +80,48 @@ def compute_lime(model, images: np.ndarray, targets, num_samples: int = 1000,
     compiled model call per `batch_size` samples (default: all samples at once for
     small inputs). `on_image` is called after each image (progress display).
     """
+    classify = batch_classifier(model, np.shape(images)[1:])
+    explained = compute_lime_over(lambda batch: classify(batch)[None], images, targets, num_samples, segmentation,
+                                  fill, seed, batch_size, on_image)
+    return [over[0] for over in explained]
+
+
+def compute_lime_over(outputs: Callable[[np.ndarray], np.ndarray], images: np.ndarray, targets,
+                      num_samples: int = 1000, segmentation: dict | None = None, fill: float | None = 0.0,
+                      seed: int = 0, batch_size: int | None = None,
+                      on_image: Callable[[], None] | None = None) -> list[list[LimeResult]]:
+    """`compute_lime` for P models at once: `outputs(batch)` gives each model's probabilities
+    (P, B, K) for a batch of perturbed images (B, H, W, C). Each image's superpixels, perturbed
+    images and sample weights are made once; one linear model is fitted per model. Returns,
+    per image, its P explanations, each what `compute_lime` gives with that model alone."""
+    images = np.asarray(images, dtype=np.float32)
     targets = np.broadcast_to(np.asarray(targets, dtype=np.int64), (len(images),))
-    return [own for (own,) in compute_lime_for_classes(model, images, targets[:, None], num_samples, segmentation,
-                                                       fill, seed, batch_size, on_image)]
+    if batch_size is None:
+        batch_size = int(np.clip(PIXEL_BUDGET // images[0].size, 1, num_samples))
+    results = []
+    for image, target in zip(images, targets):
+        results.append([own for (own,) in _explain_one(image, [int(target)], outputs, num_samples, segmentation,
+                                                         fill, seed, batch_size)])
+        if on_image is not None:
+            on_image()
+    return results
 
 
 def compute_lime_for_classes(model, images: np.ndarray, classes, num_samples: int = 1000,
                              segmentation: dict | None = None, fill: float | None = 0.0, seed: int = 0,
                              batch_size: int | None = None,
                              on_image: Callable[[], None] | None = None) -> list[tuple[LimeResult, ...]]:
-    """LIME of each image for each of its classes (`classes` (N, L)), as compute_lime explains one:
-    the explanations of one image share its perturbed images, which go through the model once."""
+    """LIME of each image for each of its classes (`classes` (N, L)), each as compute_lime explains
+    it: the explanations of one image share its perturbed images, which go through the model once."""
     images = np.asarray(images, dtype=np.float32)
-    classes = np.asarray(classes, dtype=np.int64)
+    classify = batch_classifier(model, images.shape[1:])
     if batch_size is None:
         batch_size = int(np.clip(PIXEL_BUDGET // images[0].size, 1, num_samples))
-    classify = batch_classifier(model, images.shape[1:])
     results = []
-    for image, targets in zip(images, classes):
-        results.append(_explain_one(image, [int(t) for t in targets], classify, num_samples, segmentation, fill,
-                                    seed, batch_size))
+    for image, targets in zip(images, np.asarray(classes, dtype=np.int64)):
+        (own,) = _explain_one(image, [int(t) for t in targets], lambda batch: classify(batch)[None], num_samples,
+                              segmentation, fill, seed, batch_size)
+        results.append(tuple(own))
         if on_image is not None:
             on_image()
     return results
@@ -114,8 +134,16 @@ def lime_maps(model, images: np.ndarray, targets, num_samples: int = 1000, segme
     return np.stack([r.weight_map for r in results]).astype(np.float32)
 
 
+def lime_maps_over(outputs, images: np.ndarray, targets, num_samples: int = 1000, segmentation: dict | None = None,
+                   fill: float | None = 0.0, seed: int = 0, on_image=None) -> np.ndarray:
+    """(P, N, H, W) float32: `lime_maps` of each of the P models of `outputs` (see compute_lime_over)."""
+    explained = compute_lime_over(outputs, images, targets, num_samples, segmentation, fill, seed, on_image=on_image)
+    return np.stack([[r.weight_map for r in over] for over in explained], axis=1).astype(np.float32)
+
+
 def batch_classifier(model, image_shape: tuple[int, ...]):
-    """classifier_fn for lime: (B, H, W, 3) float64 -> (B, classes) probabilities, compiled once."""
+    """(B, H, W, C) images in model scale -> (B, classes) float64 probabilities, compiled once; also
+    lime's classifier_fn (its RGB copies of a grayscale image are taken back to one channel)."""
     import tensorflow as tf
 
     channels = image_shape[-1]
@@ -124,67 +152,54 @@ def batch_classifier(model, image_shape: tuple[int, ...]):
 
     def classify(batch: np.ndarray) -> np.ndarray:
         batch = batch[..., :1] if channels == 1 else batch
-        usage.count(len(batch))
-        return forward(tf.constant(batch, dtype=tf.float32)).numpy().astype(np.float64)
+        return np.asarray(forward(tf.constant(batch, dtype=tf.float32))).astype(np.float64)
 
     return classify
 
 
-def _explain_one(image, targets, classify, num_samples, segmentation, fill, seed, batch_size):
-    """One LimeResult per target; each target's explainer, seeded alike, draws the same perturbed
-    images, so the model sees them once and later targets reuse its outputs."""
-    segments = segment_image(image, segmentation)
-    view = image[..., 0].astype(np.float64) if image.shape[-1] == 1 else image.astype(np.float64)
-    remembered = _remembering(classify)
-    results = []
-    for target in targets:
-        explanation = _explainer_class()(random_state=seed).explain_instance(
-            view, remembered, labels=(target,), top_labels=None, hide_color=fill,
-            num_samples=num_samples, batch_size=batch_size, segmentation_fn=lambda _: segments,
-            random_seed=seed)
-        weights = np.zeros(int(segments.max()) + 1)
-        for segment, weight in explanation.local_exp[target]:
-            weights[segment] = weight
-        results.append(LimeResult(target, segments, weights, float(explanation.intercept[target]),
-                                  float(explanation.score)))
-    return tuple(results)
-
-
-def _remembering(classify):
-    """`classify` that answers a batch it has seen before from memory (keyed by the batch's bytes)."""
-    seen: dict[bytes, np.ndarray] = {}
-
-    def answer(batch: np.ndarray) -> np.ndarray:
-        key = hashlib.blake2b(np.ascontiguousarray(batch).tobytes(), digest_size=16).digest()
-        if key not in seen:
-            seen[key] = classify(batch)
-        return seen[key]
-
-    return answer
-
-
-@cache
-def _explainer_class():
+def _explain_one(image, targets, outputs, num_samples, segmentation, fill, seed,
+                 batch_size) -> list[list[LimeResult]]:
+    """lime's LimeImageExplainer.explain_instance for each label of `targets`, with the perturbed
+    images built by array indexing, a batch at a time, and one fit per model of `outputs` and
+    label: [model][label]. It draws the same on/off matrix as lime (same generator, same order)
+    and fits with lime's own LimeBase, so each result equals lime's for the same random_state."""
     from lime.lime_image import LimeImageExplainer
+    from sklearn.metrics import pairwise_distances
 
-    class VectorisedExplainer(LimeImageExplainer):
-        """lime's explainer with the perturbed images built by array indexing, batch by batch.
+    segments = segment_image(image, segmentation)
+    explainer = LimeImageExplainer(random_state=seed)
+    hidden = _hidden_image(image, segments, fill)
+    data = explainer.random_state.randint(0, 2, num_samples * (int(segments.max()) + 1)).reshape(num_samples, -1)
+    data[0, :] = 1
+    batches = []
+    for start in range(0, num_samples, batch_size):
+        shown = data[start:start + batch_size][:, segments].astype(bool)[..., None]
+        batches.append(np.asarray(outputs(np.where(shown, image, hidden)), dtype=np.float64))
+        usage.count(len(shown) * len(batches[-1]), len(batches[-1]))
+    labels = np.concatenate(batches, axis=1)    # (P, num_samples, K)
+    distances = pairwise_distances(data, data[0].reshape(1, -1), metric="cosine").ravel()
+    return [[_fit(explainer, data, model_labels, distances, target, segments) for target in targets]
+            for model_labels in labels]
 
-        Draws the same random on/off matrix as lime (same generator, same order), so
-        results equal lime's own for the same random_state.
-        """
 
-        def data_labels(self, image, fudged_image, segments, classifier_fn, num_samples,
-                        batch_size=10):
-            n_features = np.unique(segments).shape[0]
-            data = self.random_state.randint(0, 2, num_samples * n_features).reshape(
-                (num_samples, n_features))
-            data[0, :] = 1
-            labels = []
-            for start in range(0, num_samples, batch_size):
-                shown = data[start:start + batch_size][:, segments].astype(bool)[..., None]
-                labels.append(classifier_fn(np.where(shown, image, fudged_image)))
-            return data, np.concatenate(labels)
+def _fit(explainer, data, labels, distances, target: int, segments) -> LimeResult:
+    """lime's weighted linear fit of one label's probabilities on the superpixels' on/off matrix."""
+    intercept, local_exp, score, _ = explainer.base.explain_instance_with_data(
+        data, labels, distances, target, 100000, model_regressor=None, feature_selection=explainer.feature_selection)
+    weights = np.zeros(data.shape[1])
+    for segment, weight in local_exp:
+        weights[segment] = weight
+    return LimeResult(target, segments, weights, float(intercept), float(score))
 
-    return VectorisedExplainer
 
+def _hidden_image(image: np.ndarray, segments: np.ndarray, fill: float | None) -> np.ndarray:
+    """What hidden superpixels show: `fill` everywhere, or (None) each superpixel's mean, as lime's
+    explain_instance makes its `fudged_image` (computed in float64, as lime does)."""
+    if fill is not None:
+        return np.full_like(image, np.float64(fill))
+    values = image.astype(np.float64)
+    hidden = values.copy()
+    for segment in np.unique(segments):
+        inside = segments == segment
+        hidden[inside] = [np.mean(values[inside][:, c]) for c in range(values.shape[-1])]
+    return hidden.astype(np.float32)

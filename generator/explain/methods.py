@@ -14,10 +14,13 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from generator.explain.cams import compute_cam
-from generator.explain.lime_method import DEFAULT_SEGMENTATION, lime_maps
+from generator.explain.lime_method import DEFAULT_SEGMENTATION, lime_maps, lime_maps_over
 from generator.explain.saliency import compute_saliency, compute_smoothgrad
 
 Explainer = Callable[..., np.ndarray]   # (model, images, targets) -> maps (N, H, W)
+# (outputs, images, targets) -> maps (P, N, H, W) of P models at once, where outputs(batch) -> (P, B, K)
+# gives their probabilities: for methods that only read a model's outputs for images they choose
+OutputsExplainer = Callable[..., np.ndarray]
 
 
 @dataclass(frozen=True)
@@ -28,6 +31,7 @@ class ExplainSettings:
     smooth_samples: int = 20            # SmoothGrad: noisy copies per image
     smooth_noise: float = 0.2           # SmoothGrad: noise std as a share of each image's value range
     cam_layer: str | None = None        # the layer CAMs are taken at
+    scorecam_channels: int | None = None   # Score-CAM: channels weighed per image (None: all)
     lime_samples: int = 1000            # LIME: perturbed copies per image
     lime_segments: int = 50             # LIME: target number of superpixels
     lime_fill: float = 0.0              # LIME: value of hidden superpixels, in the model's input scale
@@ -46,6 +50,7 @@ class Method:
     trusted_on: str = "evaluation"   # section 5 measures it on "evaluation" images or the "samples"
     needs_conv: bool = False    # it reads a convolution layer (CAMs)
     local_titles: Mapping[str, str] = field(default_factory=dict)   # language -> its own name
+    build_over: Callable[[ExplainSettings], OutputsExplainer] | None = None   # its form over several models
 
 
 def _saliency(settings: ExplainSettings) -> Explainer:
@@ -62,7 +67,8 @@ def _cam(method: str) -> Callable[[ExplainSettings], Explainer]:
         def explain(model, images, targets):
             if settings.cam_layer is None:
                 raise ValueError(f"{method} needs a convolution layer: set ExplainSettings.cam_layer")
-            return compute_cam(model, images, targets, settings.cam_layer, method)
+            return compute_cam(model, images, targets, settings.cam_layer, method,
+                               scorecam_channels=settings.scorecam_channels)
         return explain
     return build
 
@@ -73,6 +79,12 @@ def _lime(settings: ExplainSettings) -> Explainer:
         seed=settings.seed)
 
 
+def _lime_over(settings: ExplainSettings) -> OutputsExplainer:
+    return lambda outputs, images, targets, on_image=None: lime_maps_over(
+        outputs, images, targets, settings.lime_samples, settings.lime_segmentation, settings.lime_fill,
+        seed=settings.seed, on_image=on_image)
+
+
 METHODS: tuple[Method, ...] = (
     Method("saliency", "Saliency", "saliency", _saliency, local_titles={"zh-TW": "顯著圖"}),
     Method("smoothgrad", "SmoothGrad", "saliency", _smoothgrad),
@@ -80,7 +92,7 @@ METHODS: tuple[Method, ...] = (
     Method("gradcam++", "Grad-CAM++", "gradcam", _cam("gradcam++"), needs_conv=True),
     Method("scorecam", "Score-CAM", "gradcam", _cam("scorecam"), needs_conv=True),
     Method("layercam", "Layer-CAM", "gradcam", _cam("layercam"), needs_conv=True),
-    Method("lime", "LIME", "lime", _lime, trusted_on="samples"),
+    Method("lime", "LIME", "lime", _lime, trusted_on="samples", build_over=_lime_over),
 )
 BY_KEY = {method.key: method for method in METHODS}
 
@@ -100,3 +112,8 @@ def title(key: str, lang: str = "en") -> str:
 def explainers(methods, settings: ExplainSettings) -> dict[str, Explainer]:
     """key -> explainer of each of `methods`, built with `settings`."""
     return {method.key: method.build(settings) for method in methods}
+
+
+def explainers_over(methods, settings: ExplainSettings) -> dict[str, OutputsExplainer]:
+    """key -> the form over several models of each of `methods` that has one."""
+    return {method.key: method.build_over(settings) for method in methods if method.build_over is not None}

@@ -18,6 +18,7 @@ from generator.sections.regions import describe_method_regions
 from generator.sections.settings import explain_settings
 
 CAMS_STEP_VERSION = 1
+CLASS_MEANS_STEP_VERSION = 2   # 2: the maps section 5 measures are reused
 STAGE = "Grad-CAM and relatives"
 
 
@@ -34,15 +35,18 @@ def run_cams(run: Run, results: Results) -> CamsResult:
     evaluation = data.evaluation
     predictions = results.evaluation.predictions
     with run.progress.stage(STAGE) as record, run.progress.steps(len(methods) + 1, "method") as step:
-        cams = run.cached("cams", CAMS_STEP_VERSION, (model.model_id, layer, images, labels),
+        cams = run.cached("cams", CAMS_STEP_VERSION, (model.model_id, layer, images, labels, explain.scorecam_channels),
                           lambda: {key: counted(cam, step)(model.keras, images, labels)
                                    for key, cam in methods.items()}, record)
+        # The maps of test images (class_maps) are the same maps: the ones among those averaged are reused.
+        known = (results.class_maps.pick, results.class_maps.maps)
         means = run.cached(
-            "class_mean_cams", CAMS_STEP_VERSION,
-            (model.model_id, layer, evaluation.images, evaluation.labels, predictions, settings.class_mean_images),
+            "class_mean_cams", CLASS_MEANS_STEP_VERSION,
+            (model.model_id, layer, evaluation.images, evaluation.labels, predictions, settings.class_mean_images,
+             explain.scorecam_channels),
             lambda: counted(compute_class_mean_cams, step)(
                 model.keras, model.to_input(evaluation.images), evaluation.labels, predictions, layer,
-                settings.class_mean_images, tuple(methods)),
+                settings.class_mean_images, tuple(methods), known, scorecam_channels=explain.scorecam_channels),
             record)
         shown = displayable(images)
         figures = {
@@ -56,6 +60,7 @@ def run_cams(run: Run, results: Results) -> CamsResult:
         "layer": layer,
         "grid": list(chosen.grid),
         "channels": chosen.channels,
+        "scorecam_channels": explain.scorecam_channels or chosen.channels,
         "input_size": list(images.shape[1:3]),
         "cell": [round(images.shape[1] / chosen.grid[0], 1), round(images.shape[2] / chosen.grid[1], 1)],
         "configured": settings.layer is not None,

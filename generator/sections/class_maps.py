@@ -25,7 +25,7 @@ def run_class_maps(run: Run, results: Results) -> ClassMapsResult:
     pick = balanced(evaluation.labels, run.config.trust.images)
     images, targets = model.to_input(evaluation.images[pick]), evaluation.labels[pick]
     # What the maps depend on besides the model and images.
-    map_settings = (settings.cam_layer, run.config.seed, run.config.methods.saliency)
+    map_settings = (settings.cam_layer, run.config.seed, run.config.methods.saliency, settings.scorecam_channels)
     with run.progress.stage("maps of test images") as record:
         maps = run.cached("class_maps", CLASS_MAPS_STEP_VERSION, (model.model_id, images, targets, map_settings),
                           lambda: {key: fn(model.keras, images, targets) for key, fn in explain.items()}, record)

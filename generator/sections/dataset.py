@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from generator.analysis.regions import template_region_map
+from generator.cache import files_of
 from generator.context import Run
 from generator.data import SPLIT_NAMES
 from generator.data.fer2013 import describe_dataset_quirks
@@ -22,7 +23,7 @@ def run_dataset(run: Run, results: Results) -> DataResult:
     with run.progress.stage("load data") as record:
         source = config.data.path and (run.paths.root / config.data.path)
         inputs = {"data": config.data, "classes": config.classes, "seed": config.seed,
-                  "files": _data_files(source)}
+                  "files": files_of(source)}
         data = run.cached("data", DATA_STEP_VERSION, inputs,
                           lambda: load_dataset(config.data, tuple(config.classes), config.seed, run.paths.root),
                           record)
@@ -86,11 +87,3 @@ def _shares(counts: dict[str, int]) -> dict[str, float]:
 def _class_counts(labels: np.ndarray, class_names) -> dict[str, int]:
     counts = np.bincount(labels, minlength=len(class_names))
     return {name: int(counts[i]) for i, name in enumerate(class_names)}
-
-
-def _data_files(path) -> list:
-    """The data file, or every file of a data folder, by name and content (hashed by the cache)."""
-    if not path or not path.exists():
-        return []
-    files = sorted(p for p in ([path] if path.is_file() else path.rglob("*")) if p.is_file())
-    return [(p.relative_to(path.parent).as_posix(), p) for p in files]

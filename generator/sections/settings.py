@@ -15,6 +15,7 @@ def explain_settings(config: Config, model: ReportModel) -> ExplainSettings:
         smooth_samples=methods.saliency.smooth_samples,
         smooth_noise=methods.saliency.smooth_noise,
         cam_layer=cam_layer(config, model),
+        scorecam_channels=scorecam_channels(config, model),
         lime_samples=methods.lime.num_samples,
         lime_segments=methods.lime.segments,
         lime_fill=model.input_value(methods.lime.fill),
@@ -27,3 +28,13 @@ def cam_layer(config: Config, model: ReportModel) -> str | None:
     if not conv_layer_names(model.keras):
         return None
     return resolve_cam_layer(model.keras, config.methods.cams.layer, "methods.cams.layer").name
+
+
+def scorecam_channels(config: Config, model: ReportModel) -> int | None:
+    """The channels Score-CAM weighs per image (methods.cams.scorecam_channels), or None: all of
+    the CAM layer's (as when the setting is 0 or at least their number)."""
+    cap = config.methods.cams.scorecam_channels
+    if not conv_layer_names(model.keras) or cap <= 0:
+        return None
+    channels = resolve_cam_layer(model.keras, config.methods.cams.layer, "methods.cams.layer").channels
+    return cap if cap < channels else None

@@ -6,6 +6,7 @@ thousand model images per explanation, on the sample images that section 3 expla
 
 from __future__ import annotations
 
+from functools import partial
 from typing import NamedTuple
 
 import numpy as np
@@ -20,13 +21,14 @@ from generator.analysis.trust import (
     compute_localisation,
     compute_randomisation_check,
     judged,
+    judged_stages,
     localisation_lift,
     low_localisation_flags,
     merged,
     randomisation_stages,
 )
 from generator.context import Run
-from generator.explain.methods import METHODS, explainers
+from generator.explain.methods import BY_KEY, METHODS, explainers, explainers_over
 from generator.figures.trust import plot_deletion_insertion, plot_randomisation_correlations, plot_randomisation_maps
 from generator.progress import counted
 from generator.results import Results, TrustResult
@@ -34,6 +36,7 @@ from generator.sections.settings import explain_settings
 from generator.vocabulary import OUTSIDE
 
 TRUST_STEP_VERSION = 3  # 3: SmoothGrad noise independent of the batch
+RANDOMISATION_STEP_VERSION = 4  # 4: judged stages (trust.sanity_stages), the trained maps from sections 1 and 4
 STAGES = ("trust: deletion and insertion", "trust: randomisation check")
 
 
@@ -53,21 +56,22 @@ def run_trust(run: Run, results: Results) -> TrustResult:
     lime_maps = {"lime": np.stack([r.weight_map for r in results.lime.own_class])}
     explain = explainers(METHODS, explain_settings(run.config, model))
     # What the gradient and CAM maps depend on besides the model and images.
-    map_settings = (results.cams.layer, run.config.seed, run.config.methods.saliency)
+    map_settings = (results.cams.layer, run.config.seed, run.config.methods.saliency,
+                    explain_settings(run.config, model).scorecam_channels)
     deletion_stage, randomisation_stage = STAGES
     # The curves of the evaluation images, then of the sample images.
     with run.progress.stage(deletion_stage) as record, run.progress.steps(2, "step") as step:
         curves = _deletion_insertion(run, model, measured, maps, record, step)
         lime_curves = _deletion_insertion(run, model, sampled, lime_maps, record, step)
     others_explain = {k: v for k, v in explain.items() if k != "lime"}
-    # The other methods' maps of the model itself, then every method's maps after each randomised stage.
-    calls = len(others_explain) + len(explain) * len(randomisation_stages(model.keras))
-    with run.progress.stage(randomisation_stage) as record, run.progress.steps(calls, "step") as step:
-        # Cached apart, so changing LIME's settings leaves the other methods' check alone. The
-        # trained model's LIME maps come from section 3; every other map is computed afresh.
-        others = _randomisation(run, model, sampled, _counted_all(others_explain, step), map_settings, {}, record)
-        lime = _randomisation(run, model, sampled, _counted_all({"lime": explain["lime"]}, step),
-                              run.config.methods.lime, lime_maps, record)
+    # Every map of the trained model is one sections 1, 3 and 4 made of the sample images.
+    trained_maps = {**results.saliency.maps, **results.cams.maps}
+    with run.progress.stage(randomisation_stage) as record:
+        # Cached apart, so changing LIME's settings leaves the other methods' check alone.
+        others = _randomisation(run, model, sampled, others_explain, map_settings,
+                                {k: trained_maps[k] for k in others_explain}, record)
+        lime = _randomisation(run, model, sampled, {"lime": explain["lime"]}, run.config.methods.lime, lime_maps,
+                              record, explainers_over([BY_KEY["lime"]], explain_settings(run.config, model)))
     check = judged(merged(others, lime), settings.sanity_threshold)
     masks, mask_kind = _masks(run, evaluation, pick, measured.images.shape[1:3])
     localisation = {m: compute_localisation(maps[m], masks) for m in maps}
@@ -101,6 +105,7 @@ def run_trust(run: Run, results: Results) -> TrustResult:
         "random_rule": {"standard_errors": SIGNIFICANCE, "min_gain": MIN_GAIN},
         "sanity_threshold": check.threshold,
         "stages": list(check.stage_names),
+        "all_stages": [stage[0] for stage in check.stages],
         "head_stages": list(check.stage_names[:check.head]),
         "mask_area": _r(localisation["saliency"].mean_area_share),
         "agreement": _agreement_facts(agreement),
@@ -152,12 +157,22 @@ def _counted_all(explain: dict, step) -> dict:
     return {key: counted(function, step) for key, function in explain.items()}
 
 
-def _randomisation(run: Run, model, sampled: _Images, explain: dict, settings, original_maps: dict, record):
+def _randomisation(run: Run, model, sampled: _Images, explain: dict, settings, original_maps: dict, record,
+                   explain_over: dict | None = None):
     """The cached randomisation check of `explain`'s methods (verdicts are made by the caller)."""
-    threshold, seed = run.config.trust.sanity_threshold, run.config.seed
-    return run.cached("trust_randomisation", TRUST_STEP_VERSION, (model.model_id, sampled, list(explain), settings),
-                      lambda: compute_randomisation_check(model.keras, *sampled, explain, threshold, seed,
-                                                          original_maps=original_maps), record)
+    trust, seed = run.config.trust, run.config.seed
+
+    def compute():
+        points = judged_stages(model.keras, randomisation_stages(model.keras), trust.sanity_stages)
+        calls = len(sampled.images) if explain_over else len(explain) * len(points)
+        with run.progress.steps(calls, "image" if explain_over else "step") as step:
+            over = {key: partial(function, on_image=step) for key, function in (explain_over or {}).items()}
+            return compute_randomisation_check(
+                model.keras, *sampled, _counted_all(explain, step), trust.sanity_threshold, seed,
+                original_maps=original_maps, conv_stages=trust.sanity_stages, explain_stages=over)
+
+    return run.cached("trust_randomisation", RANDOMISATION_STEP_VERSION,
+                      (model.model_id, sampled, list(explain), settings, seed, trust.sanity_stages), compute, record)
 
 
 def _figures(run: Run, curves, lime_curves, check, sample_images) -> dict:

@@ -23,6 +23,7 @@ from generator.analysis.trust.randomisation import (
     RandomisationResult,
     compute_randomisation_check,
     judged,
+    judged_stages,
     merged,
     randomisation_stages,
 )
@@ -33,6 +34,6 @@ __all__ = [
     "BASELINES", "MIN_GAIN", "SIGNIFICANCE",
     "CurveSet", "DeletionInsertionResult", "compare_with_random", "compute_deletion_insertion",
     "LocalisationResult", "compute_localisation", "localisation_lift", "low_localisation_flags",
-    "RandomisationResult", "compute_randomisation_check", "judged", "merged", "randomisation_stages",
+    "RandomisationResult", "compute_randomisation_check", "judged", "judged_stages", "merged", "randomisation_stages",
     "rank_correlation",
 ]

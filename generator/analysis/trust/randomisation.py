@@ -9,6 +9,11 @@ change once the classifier head (the top stages) is random depends on what the m
 learned; one that changes only when the convolutions are reset follows the image more than
 the decision; one still correlated once every layer is random explains the image, not the
 model, and fails.
+
+Every stage is re-initialised in turn, but on a deep model the maps are compared only after
+the head stages and a spaced subset of the others (the last, fully random, among them). Methods
+that send the same images through the model at every stage (LIME) explain all judged stages
+in one pass over their images (see stage_outputs).
 """
 
 from __future__ import annotations
@@ -18,22 +23,26 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from generator.analysis.trust.ranks import rank_correlation
+from generator.analysis.trust.stage_outputs import StageOutputs, cascade_splits
 
 
 @dataclass(frozen=True)
 class RandomisationResult:
     """`stages` the layer groups re-initialised, in order (after stage s, stages[:s+1] are
-    random), `stage_names` each group's first layer; `correlations` method -> (S, N)
-    Spearman of each image's map with its original; `mean_correlations` method -> (S,);
-    `head` how many of the first stages are the classifier head (layers without spatial
-    output; at least one); `passed` method -> bool (final mean below `threshold`);
-    `verdicts` method -> "head" (below the threshold once the head is random), "late" (only
-    after convolution stages) or "never"; `first_below` method -> index of the first stage
-    below the threshold, or None; `example_maps` method -> (S+1, H, W): image `example`'s
-    map for the trained model, then after each stage; `explain_calls` calls made to
-    explanation functions (each over all N images)."""
+    random); `judged` the stages after which the maps are compared (indices into `stages`,
+    ascending, the last stage always among them), `stage_names` each judged stage's first
+    layer; `correlations` method -> (J, N) Spearman of each image's map with its original
+    after each judged stage; `mean_correlations` method -> (J,); `head` how many of the first
+    judged stages are the classifier head (layers without spatial output; at least one);
+    `passed` method -> bool (final mean below `threshold`); `verdicts` method -> "head"
+    (below the threshold once the head is random), "late" (only after convolution stages) or
+    "never"; `first_below` method -> index of the first judged stage below the threshold, or
+    None; `example_maps` method -> (J+1, H, W): image `example`'s map for the trained model,
+    then after each judged stage; `explain_calls` calls made to explanation functions (each
+    over all N images)."""
 
     stages: tuple
+    judged: tuple
     stage_names: tuple
     head: int
     correlations: dict
@@ -49,7 +58,8 @@ class RandomisationResult:
 
 def compute_randomisation_check(model, images: np.ndarray, targets, explain: dict, threshold: float,
                                 seed: int = 0, layers=None, example: int = 0,
-                                original_maps: dict | None = None) -> RandomisationResult:
+                                original_maps: dict | None = None, conv_stages: int | None = None,
+                                explain_stages: dict | None = None) -> RandomisationResult:
     """Cascading randomisation of a copy of `model` (the caller's model is never changed).
 
     `explain` maps a method name to its explainer, callable(model, images, targets) -> maps
@@ -57,8 +67,15 @@ def compute_randomisation_check(model, images: np.ndarray, targets, explain: dic
     `layers` lists the stages in order, each a layer name or a tuple of names re-initialised
     together (default: randomisation_stages, output first). Each weight takes a fresh draw of
     its layer's own initializer (kernel_initializer, gamma_initializer, ...) seeded from
-    `seed`; a weight without one gets a seeded normal of its current standard deviation. `original_maps` (method ->
-    maps of the unchanged model, computed the same way) saves recomputing them.
+    `seed`; a weight without one gets a seeded normal of its current standard deviation. Every
+    stage is re-initialised in turn; the maps are compared after the stages `judged_stages`
+    picks (`conv_stages` of the stages below the head; None: every stage), so the judged
+    stages' weights do not depend on how many are judged. `original_maps` (method -> maps of
+    the unchanged model, computed the same way) saves recomputing them. `explain_stages` maps
+    a method of `explain` to a form that explains all judged stages in one call,
+    callable(outputs, images, targets) -> maps (J, N, H, W), where outputs(batch) gives the
+    model's outputs after each judged stage (StageOutputs); it is used where the model can be
+    split at every judged stage, the method's own explainer elsewhere.
     """
     images = np.asarray(images, dtype=np.float32)
     targets = np.broadcast_to(np.asarray(targets, dtype=np.int64), (len(images),))
@@ -67,25 +84,48 @@ def compute_randomisation_check(model, images: np.ndarray, targets, explain: dic
     copy = copy_model(model)
     for name in (name for stage in stages for name in stage):
         copy.get_layer(name)  # a ValueError naming the layer if it does not exist
+    points = judged_stages(model, stages, conv_stages)
+    over = explain_stages or {}
+    entries = cascade_splits(copy, stages, points) if over else None
+    batched = [m for m in explain if m in over] if entries is not None else []
     run = _Explainer(explain, images, targets)
     given = original_maps or {}
     originals = {m: _checked(given[m], images) if m in given else run(copy, m) for m in explain}
-    examples = {m: [originals[m][example]] for m in explain}
-    per_stage: dict[str, list] = {m: [] for m in explain}
+    after: dict[str, list] = {m: [] for m in explain}
     seeds = np.random.default_rng(seed)
-    for stage in stages:
+    for index, stage in enumerate(stages):
         for name in stage:
             reinitialise(copy.get_layer(name), seeds)
-        for method in explain:
-            maps = run(copy, method)
-            per_stage[method].append(rank_correlation(originals[method], maps))
-            examples[method].append(maps[example])
-    correlations = {m: np.asarray(c, np.float32).reshape(len(stages), len(images)) for m, c in per_stage.items()}
+        if index in points:
+            for method in (m for m in explain if m not in batched):
+                after[method].append(run(copy, method))
+    if entries is not None and batched:
+        outputs = StageOutputs(model, copy, entries)
+        for method in batched:
+            run.calls += 1
+            after[method] = [_checked(maps, images) for maps in over[method](outputs, images, targets)]
+    correlations = {m: np.asarray([rank_correlation(originals[m], maps) for maps in after[m]], np.float32)
+                    .reshape(len(points), len(images)) for m in explain}
     means = {m: c.mean(axis=1) for m, c in correlations.items()}
-    result = RandomisationResult(stages, tuple(stage[0] for stage in stages), head_stages(model, stages),
-                                 correlations, means, {}, {}, {}, float(threshold), int(example),
-                                 {m: np.stack(e) for m, e in examples.items()}, run.calls)
+    examples = {m: np.stack([originals[m][example]] + [maps[example] for maps in after[m]]) for m in explain}
+    result = RandomisationResult(stages, points, tuple(stages[p][0] for p in points),
+                                 head_stages(model, [stages[p] for p in points]), correlations, means,
+                                 {}, {}, {}, float(threshold), int(example), examples, run.calls)
     return judged(result, threshold)
+
+
+def judged_stages(model, stages, conv_stages: int | None = None) -> tuple[int, ...]:
+    """The stages after which the maps are compared: every head stage (see head_stages), then
+    `conv_stages` of the others spaced evenly from the first to the last, which is always
+    judged (None, or as many as there are: all of them)."""
+    head = min(head_stages(model, stages), len(stages))
+    rest = len(stages) - head
+    if conv_stages is None or conv_stages >= rest:
+        return tuple(range(len(stages)))
+    if conv_stages < 1:
+        raise ValueError(f"at least the last stage is judged, got conv_stages={conv_stages}")
+    spaced = [rest - 1] if conv_stages == 1 else np.round(np.linspace(0, rest - 1, conv_stages)).astype(int)
+    return tuple(range(head)) + tuple(head + int(i) for i in spaced)
 
 
 def judged(result: RandomisationResult, threshold: float) -> RandomisationResult:
@@ -97,7 +137,7 @@ def judged(result: RandomisationResult, threshold: float) -> RandomisationResult
         below = np.flatnonzero(np.asarray(means) < threshold)
         first = int(below[0]) if len(below) else None
         first_below[method] = first
-        passed[method] = bool(len(result.stages)) and bool(means[-1] < threshold)
+        passed[method] = bool(len(result.judged)) and bool(means[-1] < threshold)
         early = first is not None and first < result.head
         verdicts[method] = "never" if not passed[method] else "head" if early else "late"
     return replace(result, passed=passed, verdicts=verdicts, first_below=first_below, threshold=float(threshold))
@@ -120,7 +160,7 @@ def merged(first: RandomisationResult, second: RandomisationResult) -> Randomisa
     A method's measurements do not depend on the other methods checked with it (every
     stage draws the same seeded weights), so checks of method groups can be cached apart.
     """
-    if first.stages != second.stages or first.example != second.example:
+    if (first.stages, first.judged, first.example) != (second.stages, second.judged, second.example):
         raise ValueError("only checks of the same stages and example image can be merged")
     return replace(first, correlations={**first.correlations, **second.correlations},
                    mean_correlations={**first.mean_correlations, **second.mean_correlations},
