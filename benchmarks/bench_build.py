@@ -38,6 +38,9 @@ ROOT = Path(__file__).resolve().parents[1]
 # name -> (budget, unit)
 BUDGETS = {"cold": (120.0, "s"), "model_cached": (45.0, "s"), "warm": (5.0, "s"), "peak_rss": (3 * 1024.0, "MiB")}
 KEPT_STEPS = ("model", "data")
+# What the default model must show to look like a FER2013 model (with the report.yml defaults).
+ACCURACY_RANGE = (0.60, 0.88)
+LEADING_CLASSES = ("Happy", "Surprise")   # among the three best recalls
 
 
 def make_project(folder: Path) -> Path:
@@ -87,12 +90,29 @@ def check(condition: bool, problem: str) -> None:
         sys.exit(f"bench_build: {problem}")
 
 
+def difficulty(facts: dict) -> dict:
+    """The default model's test accuracy, its three best classes by recall and its most frequent
+    confusion, and whether they look like a FER2013 model's: accuracy in ACCURACY_RANGE, the
+    LEADING_CLASSES among the best three, the top confusion one of the designed pairs."""
+    evaluation = facts["evaluation"]
+    recall = evaluation["per_class_accuracy"]
+    best = sorted(recall, key=lambda name: -recall[name])[:3]
+    top = evaluation["confused_pairs"][0] if evaluation["confused_pairs"] else None
+    pair = [top["true"], top["predicted"]] if top else None
+    designed = [list(p["classes"]) for p in facts["data"].get("designed_confusions") or []]
+    low, high = ACCURACY_RANGE
+    return {"accuracy": evaluation["accuracy"], "best_three": best, "top_confusion": pair,
+            "within": bool(low <= evaluation["accuracy"] <= high and set(LEADING_CLASSES) <= set(best)
+                           and pair is not None and (pair in designed or pair[::-1] in designed))}
+
+
 def measure(folder: Path, overrides: list[str], code: Path | None = None) -> tuple[dict, float, list[str]]:
     """The three builds in a new project in `folder`: {name: build}, the largest peak RSS of the
     child processes so far (MiB) after the cold build, and the cache steps deleted before the
     model-cached build."""
     config = make_project(folder)
     cold = timed_build(config, overrides, code)
+    cold["difficulty"] = difficulty(json.loads((folder / "docs" / "facts.json").read_text()))
     peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024   # KiB on Linux
     deleted = keep_only(folder / ".cache", KEPT_STEPS)
     model_cached = timed_build(config, overrides, code)
@@ -143,6 +163,10 @@ def main() -> None:
         results.append({"name": name, "value": value, "unit": unit, "budget": budget,
                         "ratio": round(value / budget, 3), "within": within, "cpu_seconds": cpu,
                         "baseline": before.get(name)})
+    shape = builds["cold"]["difficulty"]
+    print(f"default model: accuracy {shape['accuracy']:.1%} (range {ACCURACY_RANGE[0]:.0%}-{ACCURACY_RANGE[1]:.0%}), "
+          f"best three {', '.join(shape['best_three'])}, top confusion {' -> '.join(shape['top_confusion'] or ['none'])}"
+          f"  {'ok' if shape['within'] else 'NOT LIKE FER2013'}")
     ways = [builds] + ([baseline[0]] if baseline else [])
     print("stage seconds (cold / model cached / warm" + (", then the baseline's" if baseline else "") + "):")
     for stage in dict.fromkeys(s for way in ways for b in way.values() for s in b["stages"]):
@@ -153,7 +177,7 @@ def main() -> None:
                       "load_average_start": [round(v, 2) for v in load_start],
                       "load_average_end": [round(v, 2) for v in load_end],
                       "overrides": args.overrides, "deleted_steps": deleted, "results": results,
-                      "all_within": all(r["within"] for r in results),
+                      "all_within": all(r["within"] for r in results), "difficulty": shape,
                       "stages": {name: b["stages"] for name, b in builds.items()},
                       "baseline_stages": {name: b["stages"] for name, b in baseline[0].items()} if baseline else None}))
 
