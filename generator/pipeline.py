@@ -23,7 +23,7 @@ from generator.results import Results
 
 BENCHMARK_RESULTS = Path("benchmarks") / "results.json"
 SITE_RECORD = Path("site") / "inputs.json"   # in the cache: what the last site build was made from
-RESULTS_STEP_VERSION = 1   # a whole run's facts and figures (see generate)
+RESULTS_STEP_VERSION = 2   # a whole run's facts and figures (see generate)
 CODE = Path(__file__).resolve().parent
 LIBRARIES = ("tensorflow-cpu", "tensorflow", "keras", "tf-keras-vis", "lime", "numpy", "matplotlib",
              "jinja2", "mkdocs", "mkdocs-material", "mkdocs-static-i18n")
@@ -85,11 +85,12 @@ def section_stages(through: str = "trust") -> int:
 @dataclass(frozen=True)
 class ComputedRun:
     """What a run's sections produced for its pages: the facts, the digests of its data and model,
-    its stages' names and the figures it staged (docs-relative path -> bytes)."""
+    its stages' records (name, seconds, cache hit, model calls) and the figures it staged
+    (docs-relative path -> bytes)."""
 
     facts: dict
     digests: dict
-    stages: tuple[str, ...]
+    stages: tuple[dict, ...]
     files: dict
 
 
@@ -114,7 +115,7 @@ def generate(config: Config, paths: Paths, progress: Progress, with_site: bool,
                 before_computing()
             computed = _compute(run)
             run.cache.put("results", RESULTS_STEP_VERSION, inputs, computed)
-        about = _about_run(run, computed.digests)
+        about = _about_run(run, computed)
         with progress.stage("render pages"):
             _stage_pages(run, computed.facts, about, paths)
         if with_site:
@@ -134,14 +135,13 @@ def _compute(run: Run) -> ComputedRun:
     results = compute_results(run)
     digests = {"data": digest(results.data.dataset)[:16], "model": results.model.model.model_id[:16]}
     files = {name: (run.staging.path / name).read_bytes() for name in sorted(run.staging.files)}
-    return ComputedRun(collect_facts(results, run.config), digests,
-                       tuple(record.name for record in run.progress.records), files)
+    return ComputedRun(collect_facts(results, run.config), digests, tuple(run.progress.ledger()), files)
 
 
 def _replay(run: Run, computed: ComputedRun) -> None:
     """A computed run's stages, each served from the cache, and its figures staged again."""
-    for name in computed.stages:
-        with run.progress.stage(name) as record:
+    for stage in computed.stages:
+        with run.progress.stage(stage["name"]) as record:
             record.note_cache(True)
     for name, content in computed.files.items():
         run.staging.write(name, content)
@@ -210,14 +210,17 @@ def _stage_pages(run: Run, facts: dict, about: dict, paths: Paths) -> None:
 
 
 def _ledger(run: Run, about: dict) -> dict:
-    """run.json: what varies from run to run (times, cache hits), kept out of facts.json."""
+    """run.json: what varies from run to run (times, cache hits), kept out of facts.json: this run's
+    stages, and those of the run that computed its results (the same run, unless it found them all
+    in the cache)."""
     return {"stages": run.progress.ledger(), **about}
 
 
-def _about_run(run: Run, digests: dict) -> dict:
-    """The parts of run.json fixed once the facts are collected (the stages still grow)."""
-    return {"config": run.config.to_dict(), "environment": _environment(), "digests": digests,
-            "benchmarks": load_benchmark_summary(run.paths.root)}
+def _about_run(run: Run, computed: ComputedRun) -> dict:
+    """The parts of run.json fixed once the facts are collected (the stages still grow). The pages
+    show `computed_stages`, so a rebuild served whole from the cache leaves them as they were."""
+    return {"config": run.config.to_dict(), "environment": _environment(), "digests": computed.digests,
+            "computed_stages": list(computed.stages), "benchmarks": load_benchmark_summary(run.paths.root)}
 
 
 def load_benchmark_summary(root: Path) -> dict | None:

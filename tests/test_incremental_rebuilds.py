@@ -122,7 +122,9 @@ def _pages(docs: Path) -> dict[str, bytes]:
 
 
 def test_a_rerun_with_nothing_changed_calls_no_step(project, monkeypatch):
-    before = _pages(project.parent / "docs")
+    docs = project.parent / "docs"
+    before = _pages(docs)
+    reproducibility = {p.name: p.read_bytes() for p in docs.glob("reproducibility.*.md")}
     seen = watch(monkeypatch)
     ledger = generate(project)
     assert seen.calls == Counter() and seen.steps == Counter()
@@ -132,7 +134,9 @@ def test_a_rerun_with_nothing_changed_calls_no_step(project, monkeypatch):
         assert stage["cache_misses"] == 0 and stage["model_images"] == 0, stage
         if stage["name"] != "render pages":   # the only stage with no cached step
             assert stage["cached"] and stage["cache_hits"] > 0, stage
-    assert _pages(project.parent / "docs") == before
+    assert _pages(docs) == before
+    # It shows the stages of the run that computed the results, so it is unchanged too.
+    assert reproducibility and {p.name: p.read_bytes() for p in docs.glob("reproducibility.*.md")} == reproducibility
 
 
 def test_changed_notes_rerender_pages_and_compute_nothing(project, monkeypatch):
