@@ -164,9 +164,10 @@ def main() -> None:
                         "ratio": round(value / budget, 3), "within": within, "cpu_seconds": cpu,
                         "baseline": before.get(name)})
     shape = builds["cold"]["difficulty"]
-    print(f"default model: accuracy {shape['accuracy']:.1%} (range {ACCURACY_RANGE[0]:.0%}-{ACCURACY_RANGE[1]:.0%}), "
-          f"best three {', '.join(shape['best_three'])}, top confusion {' -> '.join(shape['top_confusion'] or ['none'])}"
-          f"  {'ok' if shape['within'] else 'NOT LIKE FER2013'}")
+    low, high = ACCURACY_RANGE
+    top = " -> ".join(shape["top_confusion"] or ["none"])
+    print(f"default model: accuracy {shape['accuracy']:.1%} (range {low:.0%}-{high:.0%}), best three "
+          f"{', '.join(shape['best_three'])}, top confusion {top}  {'ok' if shape['within'] else 'NOT LIKE FER2013'}")
     ways = [builds] + ([baseline[0]] if baseline else [])
     print("stage seconds (cold / model cached / warm" + (", then the baseline's" if baseline else "") + "):")
     for stage in dict.fromkeys(s for way in ways for b in way.values() for s in b["stages"]):
