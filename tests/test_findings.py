@@ -99,6 +99,15 @@ def test_flags_name_a_concentrated_background_and_unique_regions():
     assert not any(f["kind"] == "outside_face" for f in describe_flags(regions, "gradcam", None))
 
 
+def test_a_top_region_tied_with_another_is_not_unique():
+    """Sad's eyes tie with its eyebrows, Angry's top region: neither class's top region stands alone."""
+    regions = regions_of(Angry=("eyebrows", 0.3, 0.08), Happy=("mouth", 0.4, 0.05), Sad=("eyes", 0.3, 0.08))
+    regions["by_class"]["Sad"]["tied"] = ["eyebrows"]
+    unique = [(f["class"], f["region"]) for f in describe_flags(regions, "gradcam", "outside")
+              if f["kind"] == "unique_region"]
+    assert unique == [("Happy", "mouth")]
+
+
 def test_a_large_background_share_under_its_area_is_not_flagged():
     """Half the mass on a background that covers 56% of the image is less than a flat map gives."""
     layout = np.full(100, REGIONS.index("mouth"), np.uint8)

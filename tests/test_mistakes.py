@@ -162,10 +162,14 @@ def test_the_lime_page_answers_why_some_classes_win(tiny_project):
     text = page(tiny_project, "lime", "en")
     assert f"is {winners['correlation']:.2f};" in text
     sentence = {"holds": "the explanation holds", "opposite": "the explanation fails",
-                "unclear": "does not support the explanation"}[winners["verdict"]]
+                "unclear": "neither supports nor refutes the explanation"}[winners["verdict"]]
     assert sentence in text
+    frequency = winners["frequency"]
+    shares = facts["confusions"]["winners"]["training_shares"]
+    assert abs(sum(shares.values()) - 1) < 1e-3
+    assert f"its accuracy is {frequency['correlation']:.2f};" in text
     zh = page(tiny_project, "lime", "zh-TW")
-    assert f"為 {winners['correlation']:.2f}；" in zh
+    assert f"為 {winners['correlation']:.2f}；" in zh and f"等級相關為 {frequency['correlation']:.2f}；" in zh
 
 
 @pytest.fixture(scope="module")

@@ -86,12 +86,15 @@ def flag_outside_face(by_class: dict, background: str | None) -> list[dict]:
 
 
 def flag_unique_regions(by_class: dict, background: str | None) -> list[dict]:
-    """Classes whose top region is the top region of no other class."""
-    tops = {c: f["top"] for c, f in by_class.items() if f["top"] is not None}
-    if len(tops) < 2:
+    """Classes whose top region stands alone (tied with no other region) and is not a top region,
+    or tied with one, of any other class."""
+    leading = {c: {f["top"], *f["tied"]} for c, f in by_class.items() if f["top"] is not None}
+    if len(leading) < 2:
         return []
-    return [{"kind": "unique_region", "class": c, "region": t, **_numbers(by_class[c], t)}
-            for c, t in tops.items() if list(tops.values()).count(t) == 1]
+    alone = [c for c, regions in leading.items()
+             if len(regions) == 1 and not any(regions & other for d, other in leading.items() if d != c)]
+    return [{"kind": "unique_region", "class": c, "region": (top := by_class[c]["top"]), **_numbers(by_class[c], top)}
+            for c in alone]
 
 
 def flag_common_region(by_class: dict, background: str | None) -> list[dict]:

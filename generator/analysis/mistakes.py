@@ -139,6 +139,20 @@ def explain_winners(distinctness: dict[str, float], accuracy: dict[str, float | 
             "significance": SIGNIFICANCE_LEVEL, **_places_of(classes, distinctness, accuracy)}
 
 
+def frequency_baseline(shares: dict[str, float], accuracy: dict[str, float | None], seed: int = 0) -> dict:
+    """The simpler explanation beside distinctness: classes seen more often in training are
+    recognised better. Spearman's rho of training share against accuracy, its one-sided p-values
+    and the same verdicts as explain_winners ("holds", "opposite", "unclear")."""
+    classes = [c for c in shares if accuracy.get(c) is not None]
+    if len(classes) < 4:
+        return {"correlation": None, "p_higher": None, "p_lower": None, "verdict": "unclear"}
+    rho, p_higher, p_lower = rank_correlation_test([shares[c] for c in classes], [accuracy[c] for c in classes], seed)
+    verdict = ("holds" if rho > 0 and p_higher < SIGNIFICANCE_LEVEL
+               else "opposite" if rho < 0 and p_lower < SIGNIFICANCE_LEVEL else "unclear")
+    return {"correlation": round(rho, 4), "p_higher": round(p_higher, 4), "p_lower": round(p_lower, 4),
+            "verdict": verdict}
+
+
 def _places_of(classes: list[str], distinctness: dict, accuracy: dict) -> dict:
     """Each class's place by distinctness and by accuracy, and the best two by accuracy (with ties)."""
     by_accuracy = _places({c: accuracy[c] for c in classes})

@@ -17,6 +17,7 @@ from generator.analysis.mistakes import (
     designed_cue_verdict,
     drawn_facts,
     explain_winners,
+    frequency_baseline,
     mistaken_images,
 )
 from generator.context import Run
@@ -144,6 +145,9 @@ def _winners(run: Run, results: Results) -> dict | None:
     distinct = class_distinctness(class_maps.maps[WINNER_METHOD], class_maps.targets, names)
     accuracy = results.evaluation.confusion.per_class_accuracy
     counts = np.bincount(class_maps.targets, minlength=len(names))
+    trained = np.bincount(results.data.dataset.train.labels, minlength=len(names)) / len(results.data.dataset.train)
+    shares = {name: round(float(trained[k]), 4) for k, name in enumerate(names)}
     return {"method": WINNER_METHOD, "distinctness": distinct,
             "images": {name: int(counts[k]) for k, name in enumerate(names) if counts[k]},
-            **explain_winners(distinct, accuracy, run.config.seed)}
+            **explain_winners(distinct, accuracy, run.config.seed),
+            "training_shares": shares, "frequency": frequency_baseline(shares, accuracy, run.config.seed)}
