@@ -1,4 +1,4 @@
-"""Face-region figures: the region template drawn over the mean face, so a reader can judge it."""
+"""Region figures: the regions (face template, grid) drawn over an image, so a reader can judge them."""
 
 from __future__ import annotations
 
@@ -8,32 +8,34 @@ from matplotlib.patches import Patch
 
 from generator.explain.common import rescale_each
 from generator.figures.common import new_figure, show_image
-from generator.vocabulary import OUTSIDE, REGIONS
+from generator.vocabulary import REGIONS
 
-# One colour per face region (tab10), none for `outside`.
-REGION_COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2")
+# One colour per region (tab10), none for the background.
+REGION_COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
+                  "#bcbd22")
 
 
-def plot_region_template(mean_face: np.ndarray, region_map: np.ndarray, alpha: float = 0.35):
-    """Mean face | the same with each region tinted and outlined; a legend names the regions.
+def plot_region_template(image: np.ndarray, region_map: np.ndarray, names: tuple[str, ...] = REGIONS,
+                         background: str | None = "outside", alpha: float = 0.35):
+    """Image | the same with each region tinted and outlined; a legend names the regions.
 
-    `mean_face` (H, W) or (H, W, 1), shown min-max stretched (a mean face is low in contrast);
-    `region_map` (H, W) REGIONS indices.
+    `image` (H, W, C), shown min-max stretched (a mean image is low in contrast); `region_map`
+    (H, W) indices into `names`; the `background` region is left untinted.
     """
-    face = np.asarray(mean_face, dtype=np.float64)
-    face = face[..., 0] if face.ndim == 3 else face
-    face = rescale_each(face[None])[0]
+    picture = rescale_each(np.asarray(image, dtype=np.float64)[None])[0]
     regions = np.asarray(region_map)
+    tinted = [i for i, name in enumerate(names) if name != background]
     fig = new_figure(7.0, 3.4)
     left, right = fig.subplots(1, 2)
-    show_image(left, face)
-    show_image(right, face)
-    tint = np.ma.masked_equal(regions, OUTSIDE)
-    right.imshow(tint, cmap=ListedColormap(REGION_COLOURS), vmin=-0.5, vmax=OUTSIDE - 0.5,
+    show_image(left, picture)
+    show_image(right, picture)
+    colours = REGION_COLOURS[:len(names)]
+    tint = np.ma.masked_equal(regions, names.index(background)) if background else regions
+    right.imshow(tint, cmap=ListedColormap(colours), vmin=-0.5, vmax=len(colours) - 0.5,
                  alpha=alpha, interpolation="nearest")
     _outline(right, regions)
-    present = [i for i in range(OUTSIDE) if np.any(regions == i)]
-    right.legend(handles=[Patch(facecolor=REGION_COLOURS[i], label=REGIONS[i]) for i in present],
+    present = [i for i in tinted if np.any(regions == i)]
+    right.legend(handles=[Patch(facecolor=colours[i], label=names[i]) for i in present],
                  loc="center left", bbox_to_anchor=(1.02, 0.5), frameon=False)
     fig.tight_layout()
     return fig

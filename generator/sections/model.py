@@ -64,7 +64,7 @@ def _load(run: Run, data: Dataset) -> ReportModel:
     if shape[:2] != data.train.images.shape[1:3]:
         notes.append("resized")
     if shape[2] != data.train.images.shape[3]:
-        notes.append("channels-replicated")
+        notes.append("channels-replicated" if shape[2] > data.train.images.shape[3] else "channels-to-gray")
     return ReportModel(loaded.model, model_digest(loaded.model), str(settings.path), shape, settings.input_scale,
                        tuple(notes))
 

@@ -25,5 +25,5 @@ def run_saliency(run: Run, results: Results) -> SaliencyResult:
             lambda: {key: explain(model.keras, images, targets) for key, explain in methods.items()}, record)
         figure = run.figure("saliency", (images, maps), lambda: plot_saliency(
             images, maps, results.data.dataset.class_names, targets), record=record)
-    regions = {key: describe_method_regions(run.config, results, key, maps[key]) for key in methods}
+    regions = {key: describe_method_regions(results, key, maps[key]) for key in methods}
     return SaliencyResult(maps, {"settings": asdict(settings), "regions": regions, "figures": {"saliency": figure}})

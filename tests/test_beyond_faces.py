@@ -1,0 +1,101 @@
+"""Beyond faces: colour image folders keep their colour, non-face data get neutral wording and
+regions, and the scikit-learn digits build end to end."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from generator.analysis.regions import grid_region_map, resolve_region_scheme
+from generator.config import load_config
+from generator.data.image_folder import load_image_folder
+from generator.pages import load_glossary
+from generator.vocabulary import GRID_REGIONS
+from tests.conftest import build_tiny, read_facts
+
+COLOUR_CLASSES = ("cat", "dog", "car")
+# Near-equal gray levels (ITU-R 601 luma about 100): only the hue tells the classes apart.
+SQUARE_COLOURS = {"cat": (255, 40, 0), "dog": (0, 170, 0), "car": (90, 70, 255)}
+# Small settings for a build in well under a minute on two cores.
+QUICK = ["model.epochs=6", "model.patience=6", "methods.lime.num_samples=60", "methods.lime.segments=10",
+         "methods.filters.steps=5", "methods.saliency.smooth_samples=2", "methods.cams.class_mean_images=4",
+         "mistakes.pairs=1", "mistakes.shown=1", "trust.enabled=false"]
+
+
+def write_colour_folder(root: Path, per_class: int = 40, test_per_class: int = 8, seed: int = 0) -> Path:
+    """32x32 RGB PNGs: gray noise with an 8x8 square whose colour is the class, at a random place."""
+    rng = np.random.default_rng(seed)
+    for split, count in (("train", per_class), ("test", test_per_class)):
+        for name, colour in SQUARE_COLOURS.items():
+            folder = root / split / name
+            folder.mkdir(parents=True, exist_ok=True)
+            for index in range(count):
+                image = np.repeat(rng.integers(60, 140, (32, 32, 1)), 3, axis=-1).astype(np.uint8)
+                top, left = rng.integers(0, 24, 2)
+                image[top:top + 8, left:left + 8] = colour
+                Image.fromarray(image).save(folder / f"{index:03d}.png")
+    return root
+
+
+def face_words() -> dict[str, list[str]]:
+    """The face vocabulary per language: the glossary's face regions and its face words."""
+    glossary = load_glossary()
+    return {lang: [glossary["regions"][name][lang] for name in glossary["face_regions"]]
+            + glossary["face_words"][lang] for lang in ("en", "zh-TW")}
+
+
+# -- units -------------------------------------------------------------------
+
+def test_an_image_folder_keeps_its_size_and_colour(tmp_path):
+    root = write_colour_folder(tmp_path, per_class=2, test_per_class=1)
+    dataset = load_image_folder(root, COLOUR_CLASSES)
+    assert dataset.train.images.shape[1:] == (32, 32, 3)
+    square = dataset.test.images[dataset.test.labels == 0][0]
+    assert np.isclose(square.max(axis=(0, 1)), [1.0, 140 / 255, 140 / 255], atol=0.01).all()
+    gray = load_image_folder(root, COLOUR_CLASSES, size=(16, 16), channels=1)
+    assert gray.train.images.shape[1:] == (16, 16, 1)
+
+
+def test_a_gray_folder_stays_gray(tmp_path):
+    for index, name in enumerate(COLOUR_CLASSES):
+        folder = tmp_path / "train" / name
+        folder.mkdir(parents=True)
+        Image.fromarray(np.full((20, 24, 3), 40 * index, np.uint8)).save(folder / "a.png")  # gray saved as RGB
+    assert load_image_folder(tmp_path, COLOUR_CLASSES).train.images.shape[1:] == (20, 24, 1)
+
+
+def test_regions_follow_the_data_unless_set():
+    assert resolve_region_scheme(None, "expressions").kind == "face"
+    assert resolve_region_scheme(None, "images").kind == "grid"
+    assert resolve_region_scheme("none", "expressions").names == ("image",)
+    assert resolve_region_scheme({"eyes": [0.1, 0.2, 0.9, 0.4]}, "images").kind == "face"
+    grid = grid_region_map((32, 32))
+    assert [GRID_REGIONS[grid[y, x]] for y, x in ((0, 0), (16, 16), (31, 31))] == ["top-left", "centre",
+                                                                                  "bottom-right"]
+    assert np.bincount(grid.ravel()).tolist() == [11 * 11, 11 * 10, 11 * 11, 10 * 11, 100, 10 * 11, 11 * 11,
+                                                  11 * 10, 11 * 11]
+
+
+def test_the_subject_and_the_digit_classes_follow_the_format(tmp_path):
+    config = tmp_path / "report.yml"
+    config.write_text("data: {format: sklearn-digits}\n")
+    loaded = load_config(config)
+    assert loaded.classes == [str(d) for d in range(10)] and loaded.data.subject is None
+    assert load_config(config, ["data.subject=images"]).data.subject == "images"
+
+
+@pytest.mark.parametrize("setting, key", [("data.image_size=[32]", "data.image_size"),
+                                          ("data.channels=2", "data.channels"),
+                                          ("classes=[a, b]", "classes"),
+                                          ("regions=grids", "regions")])
+def test_bad_image_settings_name_their_key(tmp_path, setting, key):
+    from generator.errors import UserError
+
+    config = tmp_path / "report.yml"
+    config.write_text("data: {format: sklearn-digits}\n")
+    with pytest.raises(UserError) as caught:
+        load_config(config, [setting])
+    assert caught.value.where == key
