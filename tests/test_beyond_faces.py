@@ -99,3 +99,63 @@ def test_bad_image_settings_name_their_key(tmp_path, setting, key):
     with pytest.raises(UserError) as caught:
         load_config(config, [setting])
     assert caught.value.where == key
+
+
+# -- builds ------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def colour_project(tmp_path_factory, shared_cache) -> Path:
+    """A tiny report of a colour image folder whose classes differ only by hue."""
+    folder = tmp_path_factory.mktemp("colour")
+    write_colour_folder(folder / "data")
+    return build_tiny(folder, shared_cache, "data.format=image-folder", "data.path=data",
+                      "classes=[cat, dog, car]", *QUICK, "model.epochs=15", "model.patience=15")
+
+
+@pytest.mark.slow
+def test_a_colour_folder_is_learnt_in_colour(colour_project):
+    facts = read_facts(colour_project)
+    assert facts["data"]["image_shape"] == [32, 32, 3] and facts["model"]["input_shape"] == [32, 32, 3]
+    assert facts["accuracy"] >= 0.8 and facts["evaluation"]["chance"] == pytest.approx(1 / 3, abs=1e-3)
+
+
+@pytest.mark.slow
+def test_non_face_pages_use_no_face_words_and_name_grid_regions(colour_project):
+    facts = read_facts(colour_project)
+    assert (facts["data"]["subject"], facts["data"]["regions"]) == ("images", "grid")
+    assert facts["trust"]["available"] is False
+    glossary = load_glossary()
+    for lang, words in face_words().items():
+        pages = {page: page.read_text(encoding="utf-8") for page in (colour_project / "docs").glob(f"*.{lang}.md")}
+        assert len(pages) == 9
+        for page, text in pages.items():
+            found = [w for w in words if _mentions(text, w, lang)]
+            assert found == [], f"{page.name}: {found}"
+        data_page = pages[colour_project / "docs" / f"data.{lang}.md"]
+        assert all(glossary["regions"][name][lang] in data_page for name in GRID_REGIONS)
+    index = (colour_project / "docs" / "index.en.md").read_text(encoding="utf-8")
+    assert index.startswith("# How does this CNN classify images?") and "32x32 colour images" in index
+
+
+def _mentions(text: str, word: str, lang: str) -> bool:
+    import re
+
+    return bool(re.search(rf"\b{re.escape(word)}\b", text, re.I) if lang == "en" else word in text)
+
+
+@pytest.mark.slow
+def test_the_digits_report_builds_end_to_end(tmp_path, shared_cache):
+    project = build_tiny(tmp_path, shared_cache, "data.format=sklearn-digits", "classes=null", *QUICK,
+                         "model.epochs=3", "trust.enabled=true", "trust.images=10", "trust.steps=4")
+    facts = read_facts(project)
+    matrix = np.array(facts["confusion_matrix"])
+    assert facts["class_names"] == [str(d) for d in range(10)] and matrix.shape == (10, 10)
+    assert facts["data"]["image_shape"] == [32, 32, 1] and facts["data"]["regions"] == "grid"
+    assert matrix.sum() == facts["data"]["evaluated_size"] == sum(facts["data"]["counts"]["test"].values())
+    assert facts["accuracy"] == pytest.approx(np.trace(matrix) / matrix.sum(), abs=1e-4)
+    for k, name in enumerate(facts["class_names"]):
+        if matrix[k].sum():
+            assert facts["per_class_accuracy"][name] == pytest.approx(matrix[k, k] / matrix[k].sum(), abs=1e-4)
+    assert facts["accuracy"] > 0.5 and facts["trust"]["mask"] == "none"
+    title = (project / "docs" / "index.zh-TW.md").read_text(encoding="utf-8").splitlines()[0]
+    assert title == "# 這個 CNN 如何辨認手寫數字？"
