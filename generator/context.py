@@ -12,7 +12,8 @@ from generator.figures.common import figure_png
 from generator.output import Staging
 from generator.progress import Progress, StageRecord
 
-FIGURE_VERSION = 1  # bump when shared drawing code changes how every figure looks
+# Bump when shared drawing code changes how every figure looks (2: colour images, gray under maps).
+FIGURE_VERSION = 2
 
 
 @dataclass(frozen=True)

@@ -137,6 +137,26 @@ def test_non_face_pages_use_no_face_words_and_name_grid_regions(colour_project):
     assert index.startswith("# How does this CNN classify images?") and "32x32 colour images" in index
 
 
+@pytest.mark.slow
+def test_colour_images_are_drawn_in_colour_and_gray_under_maps(colour_project):
+    facts = read_facts(colour_project)
+    docs = colour_project / "docs"
+    for figure in (facts["data"]["figures"]["sample_grid"], facts["saliency"]["figures"]["saliency"]):
+        pixels = np.asarray(Image.open(docs / figure).convert("RGB"), np.int16)
+        spread = pixels.max(axis=-1) - pixels.min(axis=-1)
+        assert (spread > 100).sum() > 100, figure  # saturated square colours, not gray
+
+
+def test_maps_are_drawn_over_the_colour_image_in_gray():
+    from generator.figures.common import map_backdrop
+
+    colour = np.zeros((2, 2, 3))
+    colour[0, 0] = (1.0, 0.0, 0.0)
+    assert map_backdrop(colour).shape == (2, 2) and map_backdrop(colour)[0, 0] == pytest.approx(0.299)
+    gray = np.full((2, 2, 1), 0.5)
+    assert map_backdrop(gray) is gray
+
+
 def _mentions(text: str, word: str, lang: str) -> bool:
     import re
 

@@ -7,7 +7,7 @@ from matplotlib.cm import ScalarMappable
 from matplotlib.colors import Normalize
 
 from generator.explain.methods import title
-from generator.figures.common import new_figure, show_image
+from generator.figures.common import map_backdrop, new_figure, show_image
 
 CMAP = "jet"
 
@@ -24,7 +24,7 @@ def plot_cams(images: np.ndarray, cams: dict, class_names, labels, alpha: float 
         show_image(axes[row, 0], image)
         axes[row, 0].set_ylabel(class_names[int(label)])
         for column, method in enumerate(methods, start=1):
-            show_image(axes[row, column], image)
+            show_image(axes[row, column], map_backdrop(image))
             axes[row, column].imshow(cams[method][row], cmap=CMAP, vmin=0.0, vmax=1.0,
                                      alpha=alpha, interpolation="nearest")
     axes[0, 0].set_title("image")
@@ -59,7 +59,7 @@ def plot_class_mean_cams(means: dict, class_names, background: np.ndarray | None
                     spine.set_visible(False)
                 continue
             if background is not None:
-                show_image(ax, background)
+                show_image(ax, map_backdrop(background))
             shown = ax.imshow(mean, cmap=CMAP, vmin=0.0, vmax=1.0, interpolation="nearest",
                               alpha=alpha if background is not None else 1.0)
             ax.set_xticks([])

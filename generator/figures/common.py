@@ -24,8 +24,27 @@ def figure_png(fig: Figure) -> bytes:
     return buffer.getvalue()
 
 
+# Luma weights (ITU-R 601), as Pillow and tf.image.rgb_to_grayscale use.
+LUMA = (0.299, 0.587, 0.114)
+
+
+def map_backdrop(image):
+    """The image to draw under a coloured map: a colour image turned gray (luma), a gray one as it is.
+
+    Gray under the map, rather than the colour image under the map's alpha, keeps the map's
+    colours the only hues in the panel: a red object in a colour image would otherwise read as
+    high attribution. The image panel beside it shows the colours.
+    """
+    import numpy as np
+
+    image = np.asarray(image)
+    if image.ndim == 3 and image.shape[-1] == 3:
+        return image @ np.asarray(LUMA, dtype=image.dtype)
+    return image
+
+
 def show_image(ax, image, **kwargs) -> None:
-    """Draw a (H, W) or (H, W, 1) image with nearest-neighbour upscaling and no axes."""
+    """Draw a (H, W), (H, W, 1) or (H, W, 3) colour image with nearest-neighbour upscaling and no axes."""
     if image.ndim == 3 and image.shape[-1] == 1:
         image = image[..., 0]
     kwargs.setdefault("cmap", "gray")

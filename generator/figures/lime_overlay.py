@@ -5,17 +5,18 @@ from __future__ import annotations
 import numpy as np
 
 from generator.explain.methods import title
-from generator.figures.common import new_figure, show_image
+from generator.figures.common import map_backdrop, new_figure, show_image
 
 SUPPORT = np.array([0.0, 0.8, 0.0])
 OPPOSE = np.array([0.9, 0.0, 0.0])
 
 
 def lime_overlay(image: np.ndarray, result, alpha: float = 0.6) -> np.ndarray:
-    """(H, W, 3) RGB: the [0, 1] image tinted green where a superpixel supports the class and
-    red where it opposes it, the tint's opacity proportional to |weight| / max |weight|."""
-    image = np.clip(np.asarray(image, dtype=np.float64), 0.0, 1.0)
-    base = np.repeat(image, 3, axis=-1) if image.shape[-1] == 1 else image
+    """(H, W, 3) RGB: the [0, 1] image, in gray (see map_backdrop), tinted green where a superpixel
+    supports the class and red where it opposes it, the tint's opacity proportional to |weight| /
+    max |weight|."""
+    gray = map_backdrop(np.clip(np.asarray(image, dtype=np.float64), 0.0, 1.0))
+    base = np.repeat(gray.reshape(*gray.shape[:2], 1), 3, axis=-1)
     weights = result.weight_map
     top = np.abs(weights).max()
     strength = (alpha * np.abs(weights) / top if top > 0 else np.zeros_like(weights))[..., None]

@@ -9,7 +9,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from generator.figures.cams import CMAP
-from generator.figures.common import new_figure, show_image
+from generator.figures.common import map_backdrop, new_figure, show_image
 from generator.figures.lime_overlay import lime_overlay
 
 CELL = 1.7  # inches per panel
@@ -26,7 +26,7 @@ def plot_mistakes(images: np.ndarray, cams: dict[str, np.ndarray], limes: dict[s
     for row, image in enumerate(images):
         show_image(axes[row, 0], image)
         for column, maps in enumerate(cams.values(), start=1):
-            show_image(axes[row, column], image)
+            show_image(axes[row, column], map_backdrop(image))
             axes[row, column].imshow(maps[row], cmap=CMAP, vmin=0.0, vmax=1.0, alpha=alpha, interpolation="nearest")
         for column, results in enumerate(limes.values(), start=1 + len(cams)):
             show_image(axes[row, column], lime_overlay(image, results[row]))

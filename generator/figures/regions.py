@@ -7,7 +7,7 @@ from matplotlib.colors import ListedColormap
 from matplotlib.patches import Patch
 
 from generator.explain.common import rescale_each
-from generator.figures.common import new_figure, show_image
+from generator.figures.common import map_backdrop, new_figure, show_image
 from generator.vocabulary import REGIONS
 
 # One colour per region (tab10), none for the background.
@@ -28,7 +28,7 @@ def plot_region_template(image: np.ndarray, region_map: np.ndarray, names: tuple
     fig = new_figure(7.0, 3.4)
     left, right = fig.subplots(1, 2)
     show_image(left, picture)
-    show_image(right, picture)
+    show_image(right, map_backdrop(picture))  # gray under the tints, as under every map
     colours = REGION_COLOURS[:len(names)]
     tint = np.ma.masked_equal(regions, names.index(background)) if background else regions
     right.imshow(tint, cmap=ListedColormap(colours), vmin=-0.5, vmax=len(colours) - 0.5,

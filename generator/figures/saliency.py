@@ -7,7 +7,7 @@ from matplotlib.figure import Figure
 
 from generator.explain.common import normalise_maps, rescale_each
 from generator.explain.methods import title
-from generator.figures.common import new_figure, show_image
+from generator.figures.common import map_backdrop, new_figure, show_image
 
 MAP_CMAP = "turbo"
 CELL = 1.7  # inches per panel: a 48-px face drawn about 3.5x
@@ -28,7 +28,7 @@ def plot_saliency(images: np.ndarray, maps: dict, class_names, labels) -> Figure
         lead = normalised[first][row]
         show_image(axes[row, 0], image)
         show_image(axes[row, 1], lead, cmap=MAP_CMAP)
-        show_image(axes[row, 2], image)
+        show_image(axes[row, 2], map_backdrop(image))
         show_image(axes[row, 2], lead, cmap=MAP_CMAP, alpha=0.75 * lead)  # faint where low
         for column, key in enumerate(others, start=3):
             show_image(axes[row, column], normalised[key][row], cmap=MAP_CMAP)
