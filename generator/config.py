@@ -47,6 +47,12 @@ class ModelConfig:
     patience: int = setting(4, "Epochs without a lower validation loss before training stops early.")
     input_scale: Union[str, dict[str, float]] = setting(
         "0-1", "Pixel scaling the model was trained with: 0-1, -1-1, 0-255 or {mean: M, std: S} in 0-255 units.")
+    classes: list[str] | None = setting(None, "A model file's output order where it differs from `classes` (e.g. "
+                                              "alphabetical, from flow_from_directory); absent: `classes`.")
+    check_scaling: bool = setting(True, "Stop when another input scaling fits the labels clearly better than "
+                                        "model.input_scale (10 points and 1.2x, on up to 300 evaluation images).")
+    check_classes: bool = setting(True, "Stop when the model's outputs fit the labels clearly better in another "
+                                        "order than the configured one (10 points and 1.2x).")
 
 
 @dataclass(frozen=True)
@@ -105,6 +111,13 @@ class TrustConfig:
 
 
 @dataclass(frozen=True)
+class FiguresConfig:
+    lime_colours: Literal["cvd-safe", "green-red"] = setting(
+        "cvd-safe", "LIME's support and opposition colours: cvd-safe (blue and orange, apart for colour-blind "
+                    "readers) or green-red (the course report's); only the figures change.")
+
+
+@dataclass(frozen=True)
 class Config:
     seed: int = setting(0, "Seed of every random choice (splits, training, noise, sampling): "
                            "the same seed gives the same report.")
@@ -123,6 +136,7 @@ class Config:
     methods: MethodsConfig = field(default_factory=MethodsConfig)
     mistakes: MistakesConfig = field(default_factory=MistakesConfig)
     trust: TrustConfig = field(default_factory=TrustConfig)
+    figures: FiguresConfig = field(default_factory=FiguresConfig)
 
     def __post_init__(self) -> None:
         if self.classes is None:  # the format's own classes
@@ -255,6 +269,10 @@ def _check_values(config: Config) -> None:
     classes = config.classes
     if len(classes) < 2 or len(set(classes)) != len(classes):
         raise UserError("classes", "needs at least two distinct class names", "list them in the model's output order")
+    model_classes = config.model.classes
+    if model_classes is not None and (len(model_classes) != len(classes) or set(model_classes) != set(classes)):
+        raise UserError("model.classes", "must name each class of classes once",
+                        "list them in the model's output order")
     data = config.data
     if data.format not in ("synthetic", "sklearn-digits") and not data.path:
         raise UserError("data.path", f"required for data.format {data.format}", "point it at your data file or folder")

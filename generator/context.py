@@ -12,8 +12,9 @@ from generator.figures.common import figure_png
 from generator.output import Staging
 from generator.progress import Progress, StageRecord
 
-# Bump when shared drawing code changes how every figure looks (2: colour images, gray under maps).
-FIGURE_VERSION = 2
+# Bump when shared drawing code changes how every figure looks (2: words moved to the pages; 3: colour
+# images in colour, drawn gray under maps and tints).
+FIGURE_VERSION = 3
 
 
 @dataclass(frozen=True)

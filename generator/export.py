@@ -19,10 +19,10 @@ from PIL import Image
 from generator.config import Config
 from generator.context import Paths
 from generator.figures.cams import plot_cams
-from generator.figures.common import figure_png
+from generator.figures.common import displayable, figure_png
 from generator.figures.filters import plot_feature_maps, plot_filter_grid
 from generator.figures.lime_overlay import plot_lime
-from generator.figures.saliency import displayable, plot_saliency
+from generator.figures.saliency import plot_saliency
 from generator.pipeline import compute_results, open_run, section_stages
 from generator.progress import Progress
 from generator.results import Results
@@ -53,7 +53,7 @@ def export_assignment(out: Path, config: Config, paths: Paths, progress: Progres
     with open_run(config, paths, progress, unsafe_model) as run:
         results = compute_results(run, through="cams")
         with progress.stage("export figures"):
-            figures = assignment_figures(results)
+            figures = assignment_figures(results, config.figures.lime_colours)
             out.mkdir(parents=True, exist_ok=True)
             files = tuple(_write_jpeg(out / f"{name}.jpg", png) for name, png in figures.items())
     return Export(files, tuple(results.samples.chosen.missing))
@@ -71,12 +71,11 @@ def assignment_config(config: Config, model_path: Path | None, data_path: Path |
     return config
 
 
-def assignment_figures(results: Results) -> dict[str, bytes]:
-    """File stem -> PNG bytes, in the course's order, from a run's results."""
+def assignment_figures(results: Results, lime_colours: str = "cvd-safe") -> dict[str, bytes]:
+    """File stem -> PNG bytes, in the course's order, from a run's results (LIME in `lime_colours`)."""
     names = results.data.dataset.class_names
     samples, model = results.samples.chosen, results.model.model
     images = model.to_input(samples.split.images)
-    labels = samples.split.labels
     shown = displayable(images)
     filters, cams = results.filters, results.cams
     per_class = [(names.index(name), row) for row, name in enumerate(samples.classes)]
@@ -84,18 +83,17 @@ def assignment_figures(results: Results) -> dict[str, bytes]:
     for k, row in per_class:
         one = slice(row, row + 1)
         maps = {key: values[one] for key, values in results.saliency.maps.items()}
-        figures[f"fig1_{k}"] = figure_png(plot_saliency(images[one], maps, names, labels[one]))
+        figures[f"fig1_{k}"] = figure_png(plot_saliency(images[one], maps))
     if filters.layer is not None:
         figures["fig2_1"] = figure_png(plot_filter_grid(filters.patterns.patterns, GRID_COLUMNS,
-                                                        dead=filters.patterns.dead))
+                                                        filters.patterns.dead))
         figures["fig2_2"] = figure_png(plot_feature_maps(filters.feature_maps, GRID_COLUMNS))
     for k, row in per_class:
-        figures[f"fig3_{k}"] = figure_png(plot_lime(shown[row:row + 1], [results.lime.own_class[row]], names,
-                                                    labels[row:row + 1]))
+        figures[f"fig3_{k}"] = figure_png(plot_lime(shown[row:row + 1], [results.lime.own_class[row]], lime_colours))
     if cams.layer is not None:
         for k, row in per_class:
             maps = {key: values[row:row + 1] for key, values in cams.maps.items()}
-            figures[f"fig4_{k}"] = figure_png(plot_cams(shown[row:row + 1], maps, names, labels[row:row + 1]))
+            figures[f"fig4_{k}"] = figure_png(plot_cams(shown[row:row + 1], maps))
     return figures
 
 

@@ -14,8 +14,11 @@ from pathlib import Path
 import jinja2
 import yaml
 
+from generator.analysis.regions import RegionScheme
 from generator.errors import UserError
 from generator.explain.methods import METHODS, title
+from generator.figures import style
+from generator.figures.regions import region_colours
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 PAGES = ("index", "saliency", "filters", "lime", "gradcam", "mistakes", "trust", "data", "reproducibility")
@@ -110,6 +113,12 @@ def tidy_cjk_spacing(text: str) -> str:
     return "".join(parts)
 
 
+def _scheme_colours(kind: str) -> dict[str, str]:
+    """The region scheme's (face, grid, none) tinted regions and their colours, as its figure draws them."""
+    scheme = RegionScheme(kind)
+    return region_colours(scheme.names, scheme.background)
+
+
 def _environment(lang: str) -> jinja2.Environment:
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), undefined=jinja2.StrictUndefined,
                              keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True,
@@ -119,9 +128,13 @@ def _environment(lang: str) -> jinja2.Environment:
     def named(table: str):
         return lambda name: words[table].get(name, {}).get(lang, name)
 
-    env.globals["glossary"] = words
+    env.globals.update(glossary=words, swatch=style.svg_swatch, gradient=style.css_gradient,
+                       region_colours=_scheme_colours)
     env.filters.update({
         "cls": _class_label(words, lang),
+        "class_name": named("classes"),
+        "shade": style.cell_style,
+        "bar": style.bar_style,
         "region": lambda name: words["regions"][name][lang],
         "method_title": lambda key: words["methods"][key],
         "prefix_the": lambda text: f"the {text}",

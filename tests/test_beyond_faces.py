@@ -12,6 +12,7 @@ from PIL import Image
 from generator.analysis.regions import grid_region_map, resolve_region_scheme
 from generator.config import load_config
 from generator.data.image_folder import load_image_folder
+from generator.figures.regions import GRID_COLOURS
 from generator.pages import load_glossary
 from generator.vocabulary import GRID_REGIONS
 from tests.conftest import build_tiny, read_facts
@@ -133,6 +134,8 @@ def test_non_face_pages_use_no_face_words_and_name_grid_regions(colour_project):
             assert found == [], f"{page.name}: {found}"
         data_page = pages[colour_project / "docs" / f"data.{lang}.md"]
         assert all(glossary["regions"][name][lang] in data_page for name in GRID_REGIONS)
+        for name, colour in zip(GRID_REGIONS, GRID_COLOURS):  # the page's legend, the figure has none
+            assert f'background: {colour}"></span>{glossary["regions"][name][lang]}</span>' in data_page
     index = (colour_project / "docs" / "index.en.md").read_text(encoding="utf-8")
     assert index.startswith("# How does this CNN classify images?") and "32x32 colour images" in index
 
@@ -155,6 +158,25 @@ def test_maps_are_drawn_over_the_colour_image_in_gray():
     assert map_backdrop(colour).shape == (2, 2) and map_backdrop(colour)[0, 0] == pytest.approx(0.299)
     gray = np.full((2, 2, 1), 0.5)
     assert map_backdrop(gray) is gray
+
+
+def test_grid_regions_are_tinted_over_the_image_in_gray_beside_it_in_colour():
+    from generator.figures.common import LUMA
+    from generator.figures.regions import TINT, plot_region_template, region_colours
+
+    image = np.zeros((9, 9, 3))
+    image[..., 0] = np.linspace(0.0, 1.0, 9)[None, :]          # a red ramp, left to right
+    regions = grid_region_map((9, 9))
+    grid = plot_region_template(image, regions, GRID_REGIONS, None)
+    assert (grid.rows, grid.columns) == (1, 2)
+    left, right = (grid.image(0, column, (9, 9)).astype(float) for column in (0, 1))
+    assert (left[..., 1:] == 0).all() and left[..., 0].max() == 255  # the image panel in colour
+    assert region_colours(GRID_REGIONS, None) == dict(zip(GRID_REGIONS, GRID_COLOURS))
+    for index, colour in enumerate(GRID_COLOURS):                   # each cell in its colour, over gray
+        r, c = 3 * (index // 3) + 1, 3 * (index % 3) + 1
+        rgb = np.array([int(colour[i:i + 2], 16) for i in (1, 3, 5)])
+        expected = (1 - TINT) * LUMA[0] * left[r, c, 0] + TINT * rgb
+        assert np.abs(right[r, c] - expected).max() <= 1, GRID_REGIONS[index]
 
 
 def _mentions(text: str, word: str, lang: str) -> bool:

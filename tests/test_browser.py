@@ -51,6 +51,8 @@ class Visit:
     failed_requests: list[str] = field(default_factory=list)
     broken_images: list[str] = field(default_factory=list)
     images_without_alt: list[str] = field(default_factory=list)
+    alts: list[str] = field(default_factory=list)
+    figure_widths: list[tuple[str, int, int]] = field(default_factory=list)   # (src, drawn, shown) of each figure
     image_count: int = 0
     violations: list[dict] = field(default_factory=list)   # axe-core, every impact
     screenshot: Path | None = None
@@ -147,10 +149,13 @@ def visits(browser_context, site_url, tiny_project, request) -> list[Visit]:
         page.goto(origin + path, wait_until="load")
         page.wait_for_function("Array.from(document.images).every(i => i.complete)")
         images = page.eval_on_selector_all(
-            "img", "els => els.map(i => [i.currentSrc || i.src, i.naturalWidth, (i.getAttribute('alt') || '').trim()])")
+            "img", "els => els.map(i => [i.currentSrc || i.src, i.naturalWidth, (i.getAttribute('alt') || '').trim(), "
+                   "i.getBoundingClientRect().width])")
         visit.image_count = len(images)
-        visit.broken_images = [src for src, width, _ in images if width == 0]
-        visit.images_without_alt = [src for src, _, alt in images if not alt]
+        visit.broken_images = [src for src, width, _, _ in images if width == 0]
+        visit.images_without_alt = [src for src, _, alt, _ in images if not alt]
+        visit.alts = [alt for _, _, alt, _ in images]
+        visit.figure_widths = [(src, width, shown) for src, width, _, shown in images if "/figures/" in src]
         visit.violations = page.evaluate(AXE_RUN)
         visit.screenshot = SCREENSHOTS / _screenshot_name(path)
         page.screenshot(path=str(visit.screenshot), full_page=True)
@@ -212,6 +217,44 @@ def test_every_image_loads_and_has_alt_text(visits):
     assert sum(v.image_count for v in visits) >= 2 * 10   # the figures of both languages
     assert _problems(visits, "broken_images") == {}
     assert _problems(visits, "images_without_alt") == {}
+
+
+def test_alt_text_is_in_the_pages_language(visits):
+    cjk = re.compile("[\u3400-\u9fff]")
+    wrong = {v.path: [alt for alt in v.alts if bool(cjk.search(alt)) != v.path.startswith(PREFIX + "zh-TW/")]
+             for v in visits}
+    assert {path: alts for path, alts in wrong.items() if alts} == {}
+    assert any(v.alts for v in visits if v.path.startswith(PREFIX + "zh-TW/"))
+
+
+def test_figures_are_drawn_at_twice_their_shown_width(visits):
+    """Sharp on high-density screens: each figure's PNG has at least twice the pixels it is shown across."""
+    figures = [(v.path, *f) for v in visits for f in v.figure_widths]
+    assert len(figures) >= 2 * 10
+    assert [f for f in figures if f[2] < 1.95 * f[3]] == []
+
+
+@pytest.mark.parametrize("lang", ["", "zh-TW/"])
+def test_figure_headers_line_up_with_the_cells(browser_context, site_url, lang):
+    """The saliency grid's column headers sit over its columns and its row headers beside its rows."""
+    page = browser_context.new_page()
+    page.goto(site_url + lang + "saliency/", wait_until="load")
+    page.wait_for_function("Array.from(document.images).every(i => i.complete)")
+    found = page.evaluate("""() => {
+        const f = document.querySelector('figure.fig-grid'), box = f.querySelector('img').getBoundingClientRect();
+        const centre = (e, axis) => { const r = e.getBoundingClientRect();
+            return axis === 'x' ? r.x + r.width / 2 : r.y + r.height / 2; };
+        return {box: [box.x, box.y, box.width, box.height],
+                columns: Array.from(f.querySelectorAll('.fig-columns > span')).map(e => centre(e, 'x')),
+                rows: Array.from(f.querySelectorAll('.fig-rows > span')).map(e => centre(e, 'y'))}; }""")
+    page.close()
+    x, y, width, height = found["box"]
+    columns, rows = found["columns"], found["rows"]
+    assert len(columns) == 4 and len(rows) >= 2 and width >= 500
+    for i, centre in enumerate(columns):
+        assert abs(centre - (x + (i + 0.5) * width / len(columns))) <= 2, (i, centre)
+    for i, centre in enumerate(rows):
+        assert abs(centre - (y + (i + 0.5) * height / len(rows))) <= 2, (i, centre)
 
 
 def test_no_request_leaves_the_local_server(visits, offsite):

@@ -10,6 +10,7 @@ import pytest  # noqa: E402
 
 from generator.explain.cams import METHODS, compute_cams, compute_class_mean_cams  # noqa: E402
 from generator.figures.cams import plot_cams, plot_class_mean_cams  # noqa: E402
+from generator.figures.common import attribution, overlay, rgb, to_bytes  # noqa: E402
 from tests.left_half import SIZE, left_half_images, left_half_model, left_share  # noqa: E402
 
 
@@ -167,15 +168,21 @@ def test_class_means(model, data):
 
 
 def test_plots(data, cams):
-    images, labels = data
-    fig = plot_cams(images[:2], cams, ("H", "V"), labels[:2])
-    assert len(fig.axes) == 2 * (1 + len(METHODS))
-    assert sum(len(ax.images) for ax in fig.axes) == 2 * (1 + 2 * len(METHODS))
+    images, _ = data
+    shape = images.shape[1:3]
+    grid = plot_cams(images[:2], cams)
+    assert (grid.rows, grid.columns) == (2, 1 + len(METHODS))
+    for row in range(2):
+        np.testing.assert_array_equal(grid.image(row, 0, shape), to_bytes(rgb(images[row])))
+        for column, method in enumerate(METHODS, start=1):   # each map over its image, in the methods' order
+            np.testing.assert_array_equal(grid.image(row, column, shape),
+                                          to_bytes(overlay(images[row], cams[method][row])), err_msg=method)
     means = {"gradcam": [cams["gradcam"][0], None], "scorecam": [cams["scorecam"][0], None]}
-    fig = plot_class_mean_cams(means, ("H", "V"))
-    cells = [ax for ax in fig.axes if ax.get_label() != "<colorbar>"]
-    assert [len(ax.images) for ax in cells] == [1, 0, 1, 0]
-    np.testing.assert_array_equal(cells[0].images[0].get_array(), cams["gradcam"][0])
+    grid = plot_class_mean_cams(means)
+    assert (grid.rows, grid.columns) == (2, 2)
+    np.testing.assert_array_equal(grid.image(0, 0, shape), to_bytes(attribution(cams["gradcam"][0])))
+    np.testing.assert_array_equal(grid.image(1, 0, shape), to_bytes(attribution(cams["scorecam"][0])))
+    assert (grid.cell(0, 1) == 255).all() and (grid.cell(1, 1) == 255).all()   # no image of the class: blank
 
 
 def test_the_default_cam_layer_is_the_deepest_feature_block_not_the_class_score_layer():

@@ -27,7 +27,7 @@ def test_every_image_a_page_references_exists(tiny_project):
     referenced = set()
     for page in docs.glob("*.md"):
         referenced |= set(re.findall(r"!\[[^\]]*\]\(([^)]+)\)", page.read_text()))
-    assert {"figures/confusion.png", "figures/sample_grid.png", "figures/training_curves.png"} <= referenced
+    assert {"figures/saliency.png", "figures/sample_grid.png", "figures/training_curves.png"} <= referenced
     for path in referenced:
         assert (docs / path).stat().st_size > 1000, path
 

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from generator.cache import StepCache
+from generator.sections.output_checks import SCALING_IMAGES
 from tests.conftest import disable_op_determinism, make_project, run_cli
 
 pytestmark = pytest.mark.slow
@@ -182,6 +183,17 @@ def test_changing_lime_samples_recomputes_lime_and_nothing_before_it(project, mo
     assert facts["lime"]["settings"]["num_samples"] == 60
 
 
+def test_lime_colours_redraw_the_lime_figure_and_compute_nothing(project, monkeypatch):
+    seen = watch(monkeypatch)
+    generate(project, "figures.lime_colours=green-red")
+    assert seen.calls == Counter({"draw figure": 1})
+    assert set(seen.steps) == {"figure"} and set(seen.figures) == {"lime"}, (seen.steps, seen.figures)
+    docs = project.parent / "docs"
+    assert json.loads((docs / "facts.json").read_text())["lime"]["colours"] == "green-red"
+    assert "raises (green) or lowers (red) the probability" in (docs / "lime.en.md").read_text()
+    assert "提高（綠色）或降低（紅色）" in (docs / "lime.zh-TW.md").read_text()
+
+
 def test_clean_empties_the_cache_so_the_next_run_trains_again(project, monkeypatch, tmp_path):
     cache = tmp_path / "cache"
     shutil.copytree(project.parent.parent / "cache", cache)
@@ -237,8 +249,10 @@ def test_each_stage_records_the_model_calls_it_made(project):
                                                              + batches(sizes["validation"], 32))
     assert stages["train model"]["model_images"] == epochs * (sizes["train"] + sizes["validation"])
     evaluated = facts["data"]["evaluated_size"]
+    # Evaluation: every evaluated image, then up to SCALING_IMAGES of them with each of the two other scalings.
+    tried = min(evaluated, SCALING_IMAGES)
     assert (stages["evaluate"]["model_calls"], stages["evaluate"]["model_images"]) == (
-        batches(evaluated, 256), evaluated)
+        batches(evaluated, 256) + 2 * batches(tried, 256), evaluated + 2 * tried)
     # LIME: 100 perturbed copies of each explained image, all in one call.
     explained = 7 + len(facts["lime"]["explained_for_predicted"])
     assert (stages["LIME"]["model_calls"], stages["LIME"]["model_images"]) == (explained, explained * 100)

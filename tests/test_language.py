@@ -12,6 +12,9 @@ from tests.test_commentary import page, prose
 
 GLOSSARY = yaml.safe_load((TEMPLATES / "glossary.yml").read_text(encoding="utf-8"))
 CJK = "\u3400-\u9fff"
+# A figure's column and row headers name classes by their short name: the first mention, with the English
+# name, belongs to the prose (and no figure on a zh-TW page carries English words).
+FIGURE_HEADERS = re.compile(r'<div class="fig-(?:columns|rows)">.*?</div>', re.S)
 UNITS = ("image", "filter", "pair", "epoch", "row", "channel", "test image", "sample image", "stripe filter",
          "correctly classified image", "flag", "more such flag")
 
@@ -27,7 +30,7 @@ def test_english_plurals_agree_with_their_numbers(tiny_project, name):
 
 @pytest.mark.parametrize("name", PAGES)
 def test_zh_tw_names_classes_in_chinese_after_their_first_mention(tiny_project, name):
-    text = prose(page(tiny_project, name, "zh-TW"))
+    text = prose(FIGURE_HEADERS.sub(" ", page(tiny_project, name, "zh-TW")))
     for cls, words in GLOSSARY["classes"].items():
         latin = len(re.findall(rf"\b{cls}\b", text))
         assert latin <= 1, (cls, latin)

@@ -11,7 +11,8 @@ import pytest  # noqa: E402
 
 from generator.errors import UserError  # noqa: E402
 from generator.explain.lime_method import LimeResult, batch_classifier, compute_lime, segment_image  # noqa: E402
-from generator.figures.lime_overlay import lime_overlay, plot_lime  # noqa: E402
+from generator.figures.common import to_bytes  # noqa: E402
+from generator.figures.lime_overlay import lime_overlay, plot_lime, weight_colours  # noqa: E402
 from tests.left_half import SIZE, left_half_images, left_half_model  # noqa: E402
 
 FER = Path(__file__).resolve().parents[2] / "shared/data/fer2013"
@@ -130,14 +131,20 @@ def test_overlay_colours_by_sign_and_strength():
     segments = np.zeros((4, 4), np.int64)
     segments[:, 2:] = 1
     result = LimeResult(0, segments, np.array([1.0, -0.5]), 0.0, 1.0)
-    overlay = lime_overlay(np.full((4, 4, 1), 0.5), result, alpha=0.6)
-    np.testing.assert_allclose(overlay[0, 0], [0.2, 0.68, 0.2])               # full green tint
-    np.testing.assert_allclose(overlay[0, 3], [0.5 * 0.7 + 0.9 * 0.3, 0.35, 0.35])  # half red tint
+    overlay = lime_overlay(np.full((4, 4, 1), 0.5), result, "green-red", alpha=0.6)
+    np.testing.assert_allclose(overlay[0, 0], [0.2, 0.68, 0.2])                         # full green tint
+    np.testing.assert_allclose(overlay[0, 3], [0.5 * 0.7 + 0xE6 / 255 * 0.3, 0.35, 0.35])  # half red tint
+    overlay = lime_overlay(np.full((4, 4, 1), 0.5), result, alpha=0.6)                     # cvd-safe by default
+    np.testing.assert_allclose(overlay[0, 0], 0.4 * 0.5 + 0.6 * np.array([0x00, 0x72, 0xB2]) / 255)   # blue
+    np.testing.assert_allclose(overlay[0, 3], 0.7 * 0.5 + 0.3 * np.array([0xD5, 0x5E, 0x00]) / 255)   # orange
 
 
 def test_plot_lime(results, data):
-    images, labels = data
-    fig = plot_lime(images[:2], results[:2], ("H", "V"), labels[:2])
-    assert len(fig.axes) == 6 and all(len(ax.images) == 1 for ax in fig.axes)
-    np.testing.assert_allclose(fig.axes[2].images[0].get_array(), results[0].weight_map)
-    assert len(plot_lime(images[:2], results[:2], ("H", "V"), labels[:2], heatmap=False).axes) == 4
+    images, _ = data
+    shape = images.shape[1:3]
+    grid = plot_lime(images[:2], results[:2])
+    assert (grid.rows, grid.columns) == (2, 3)
+    for row in range(2):
+        np.testing.assert_array_equal(grid.image(row, 1, shape), to_bytes(lime_overlay(images[row], results[row])))
+        np.testing.assert_array_equal(grid.image(row, 2, shape), to_bytes(weight_colours(results[row])))
+    assert plot_lime(images[:2], results[:2], heatmap=False).columns == 2

@@ -22,7 +22,7 @@ from generator.analysis.regions import (
 )
 from generator.analysis.trust import compute_localisation
 from generator.data.synthetic import make_synthetic_faces
-from generator.figures.regions import plot_region_template
+from generator.figures.regions import REGION_COLOURS, TINT, plot_region_template
 from generator.vocabulary import OUTSIDE, REGIONS
 
 FER = Path(__file__).resolve().parents[2] / "shared/data/fer2013"
@@ -261,9 +261,17 @@ def test_template_fits_the_fer2013_mean_face(fer_mean_face):
 
 
 def test_template_figure_on_the_fer2013_mean_face(fer_mean_face):
-    fig = plot_region_template(fer_mean_face, template_region_map())
-    left, right = fig.axes[:2]
-    assert len(right.get_legend().get_texts()) == OUTSIDE
-    assert [t.get_text() for t in right.get_legend().get_texts()] == list(REGIONS[:OUTSIDE])
-    shown = left.get_images()[0].get_array()
-    assert float(shown.min()) == 0.0 and float(shown.max()) == 1.0      # stretched for display
+    regions = template_region_map()
+    grid = plot_region_template(fer_mean_face, regions)
+    assert (grid.rows, grid.columns) == (1, 2)
+    face = grid.image(0, 0, regions.shape)[..., 0].astype(float)
+    assert face.min() == 0 and face.max() == 255                          # stretched for display
+    tinted = grid.image(0, 1, regions.shape).astype(float)
+    for index, colour in enumerate(REGION_COLOURS):                      # each region in its own colour
+        inside = np.argwhere(regions == index)
+        assert len(inside), REGIONS[index]
+        r, c = inside[len(inside) // 2]
+        expected = (1 - TINT) * face[r, c] + TINT * 255 * np.array([int(colour[i:i + 2], 16) for i in (1, 3, 5)]) / 255
+        assert np.abs(tinted[r, c] - expected).max() <= 1, REGIONS[index]
+    outside = np.argwhere(regions == OUTSIDE)[0]
+    assert (tinted[tuple(outside)] == face[tuple(outside)]).all()       # the background is not tinted

@@ -26,7 +26,6 @@ from generator.analysis.trust.deletion import baseline_images, pixel_ranks, step
 from generator.config import AGREEMENT_THRESHOLD, RANDOMISATION_THRESHOLD  # noqa: E402
 from generator.explain.saliency import compute_saliency  # noqa: E402
 from generator.figures.trust import (  # noqa: E402
-    plot_agreement,
     plot_deletion_insertion,
     plot_randomisation_correlations,
     plot_randomisation_maps,
@@ -391,23 +390,23 @@ def test_figures(evidence, trained):
                                   {m: c.mean_curve for m, c in di.insertion.items()},
                                   di.random_deletion.mean_curve, di.random_insertion.mean_curve)
     assert isinstance(fig, Figure) and len(fig.axes) == 2
-    assert all(len(ax.lines) == 3 for ax in fig.axes)
-    labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
-    assert labels[0] == f"truth {di.deletion['truth'].mean_auc:.3f}"
+    for ax, curves, random in ((fig.axes[0], di.deletion, di.random_deletion),
+                               (fig.axes[1], di.insertion, di.random_insertion)):
+        assert [line.get_label() for line in ax.lines] == [*curves, "random"]
+        for line, expected in zip(ax.lines, [*(c.mean_curve for c in curves.values()), random.mean_curve]):
+            np.testing.assert_allclose(line.get_ydata(), expected)
+    assert not fig.axes[0].get_legend()   # the page carries the legend, in its language
 
     model, images, labels_ = trained
     result = compute_randomisation_check(model, images[:2], labels_[:2],
                                          {"saliency": compute_saliency, "image": lambda m, b, t: b[..., 0]},
                                          RANDOMISATION_THRESHOLD)
-    fig = plot_randomisation_maps(images[0], result.example_maps, result.stage_names)
-    assert len(fig.axes) == 2 * (2 + 3)
-    fig = plot_randomisation_correlations(result.stage_names, result.mean_correlations, result.threshold)
+    grid = plot_randomisation_maps(images[0], result.example_maps)
+    assert (grid.rows, grid.columns) == (2, 2 + 3)   # the image, the trained model's map, 3 stages
+    fig = plot_randomisation_correlations(result.mean_correlations, result.threshold)
     assert len(fig.axes[0].lines) == 2 + 2  # two methods, threshold and zero lines
     np.testing.assert_allclose(fig.axes[0].lines[1].get_ydata(), [1, 1, 1, 1])
-
-    fig = plot_agreement(np.array([[1.0, -0.25], [-0.25, 1.0]]), ["saliency", "gradcam"])
-    texts = sorted(t.get_text() for t in fig.axes[0].texts)
-    assert texts == ["-0.25", "-0.25", "1.00", "1.00"]
+    np.testing.assert_allclose(fig.axes[0].lines[2].get_ydata(), [result.threshold] * 2)
 
 
 # --- the section in a report --------------------------------------------------------------------

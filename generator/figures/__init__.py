@@ -1,5 +1,6 @@
-"""Figures: arrays -> matplotlib Figure (object API, no pyplot), saved as PNG.
+"""Figures: arrays -> image grids (composed pixel by pixel) or matplotlib Figures (object API, no
+pyplot), saved as PNG.
 
-Figures carry no sentences (captions and alt text live in the Markdown), so one
-figure serves both languages. Class names in English are fine.
+Figures carry no words: headers, axis names, legends, colour scales, captions and alt text are written
+in the page, in its language, so one figure serves every language. Numbers on axes are fine.
 """

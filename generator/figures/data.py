@@ -1,59 +1,31 @@
-"""Figures of the Data and model page: sample grid, class counts, training curves."""
+"""Figures of the Data and model page: sample grid and training curves."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from generator.figures.common import new_figure, show_image
+from generator.figures.common import Grid, compose, draw_line, new_plot, rgb
+from generator.figures.style import LINE_WIDTH, series
 
 
-def plot_sample_grid(images: np.ndarray, labels: np.ndarray, class_names, per_class: int = 8):
-    """One row per class, the first `per_class` images of that class."""
-    rows = len(class_names)
-    fig = new_figure(per_class * 0.9 + 1.2, rows * 0.95)
-    axes = fig.subplots(rows, per_class, squeeze=False)
-    for r, name in enumerate(class_names):
-        chosen = np.flatnonzero(labels == r)[:per_class]
-        for c in range(per_class):
-            ax = axes[r, c]
-            if c < len(chosen):
-                show_image(ax, images[chosen[c]])
-            else:
-                ax.axis("off")
-        axes[r, 0].set_ylabel(name, rotation=0, ha="right", va="center", fontsize=9)
-    fig.subplots_adjust(wspace=0.05, hspace=0.05)
-    return fig
-
-
-def plot_class_counts(counts: dict[str, dict[str, int]], class_names):
-    """Grouped bars: images per class in each split."""
-    fig = new_figure(7, 3)
-    ax = fig.subplots()
-    splits = list(counts)
-    width = 0.8 / max(len(splits), 1)
-    x = np.arange(len(class_names))
-    for i, split in enumerate(splits):
-        ax.bar(x + (i - (len(splits) - 1) / 2) * width, [counts[split][n] for n in class_names],
-               width, label=split)
-    ax.set_xticks(x, class_names, fontsize=8)
-    ax.set_ylabel("images")
-    ax.legend(fontsize=8, frameon=False)
-    ax.spines[["top", "right"]].set_visible(False)
-    return fig
+def plot_sample_grid(images: np.ndarray, labels: np.ndarray, classes: int, per_class: int = 8) -> Grid:
+    """One row per class (0 to `classes` - 1), the first `per_class` images of that class."""
+    rows: list[list[np.ndarray | None]] = [[rgb(images[i]) for i in np.flatnonzero(labels == k)[:per_class]]
+                                           for k in range(classes)]
+    rows = [row + [None] * (per_class - len(row)) for row in rows]
+    if not any(cell is not None for row in rows for cell in row):
+        rows[0][0] = np.ones((*images.shape[1:3], 3))   # no image at all: one blank cell keeps the layout
+    return compose(rows)
 
 
 def plot_training_curves(history: dict[str, list[float]], best_epoch: int):
-    """Loss and accuracy per epoch for training and validation; the kept epoch marked."""
-    fig = new_figure(8, 3)
-    axes = fig.subplots(1, 2)
+    """Two panels (loss, accuracy) per epoch, training solid and validation dashed; the kept epoch dotted."""
+    fig, axes = new_plot(3.2, 2)
     epochs = np.arange(1, len(history["loss"]) + 1)
+    kept = series("kept_epoch")
     for ax, metric in zip(axes, ("loss", "accuracy")):
-        ax.plot(epochs, history[metric], marker="o", ms=3, label="train")
-        ax.plot(epochs, history[f"val_{metric}"], marker="o", ms=3, label="validation")
-        ax.axvline(best_epoch, color="grey", ls=":", lw=1)
-        ax.set_xlabel("epoch")
-        ax.set_ylabel(metric)
-        ax.spines[["top", "right"]].set_visible(False)
-    axes[0].legend(fontsize=8, frameon=False)
-    fig.tight_layout()
+        draw_line(ax, epochs, history[metric], "train")
+        draw_line(ax, epochs, history[f"val_{metric}"], "validation")
+        ax.axvline(best_epoch, color=kept.colour, linestyle=kept.linestyle, lw=LINE_WIDTH)
+        ax.xaxis.get_major_locator().set_params(integer=True)
     return fig

@@ -3,17 +3,13 @@
 from __future__ import annotations
 
 import numpy as np
-from matplotlib.figure import Figure
 
 from generator.explain.common import rescale_each
-from generator.figures.common import new_figure, show_image
-
-CELL = 1.1  # inches per grid cell
-MAP_CMAP = "viridis"
+from generator.figures.common import Grid, attribution, compose, rgb
 
 
-def plot_filter_grid(patterns: np.ndarray, ncols: int = 8, indices=None, dead=None) -> Figure:
-    """Patterns (F, H, W, C), each min-max rescaled, titled with its filter index.
+def plot_filter_grid(patterns: np.ndarray, ncols: int = 8, dead=None) -> Grid:
+    """Patterns (F, H, W, C), gray or in colour as the input is, each min-max rescaled, row by row, `ncols` per row.
 
     Cells of `dead` filters (F,) bool are drawn plain mid-grey: their pattern is only start noise.
     """
@@ -23,12 +19,12 @@ def plot_filter_grid(patterns: np.ndarray, ncols: int = 8, indices=None, dead=No
     shown = rescale_each(patterns)
     if dead is not None:
         shown[np.asarray(dead, dtype=bool)] = 0.5
-    return _grid(shown, ncols, indices, cmap="gray")
+    return _grid([rgb(pattern) for pattern in shown], ncols)
 
 
-def plot_feature_maps(maps: np.ndarray, ncols: int = 8, indices=None) -> Figure:
-    """Feature maps (F, h, w), each min-max rescaled, in the same grid and order as the patterns."""
-    return _grid(rescale_each(np.asarray(maps, dtype=np.float32)), ncols, indices, cmap=MAP_CMAP)
+def plot_feature_maps(maps: np.ndarray, ncols: int = 8) -> Grid:
+    """Feature maps (F, h, w), each min-max rescaled, in the attribution colour map, in the patterns' order."""
+    return _grid([attribution(m) for m in rescale_each(np.asarray(maps, dtype=np.float32))], ncols)
 
 
 def grid_position(index: int, ncols: int = 8) -> tuple[int, int]:
@@ -36,19 +32,6 @@ def grid_position(index: int, ncols: int = 8) -> tuple[int, int]:
     return index // ncols + 1, index % ncols + 1
 
 
-def _grid(images: np.ndarray, ncols: int, indices, cmap: str) -> Figure:
-    count = len(images)
-    indices = range(count) if indices is None else list(indices)
-    ncols = max(1, min(int(ncols), count))
-    nrows = -(-count // ncols)
-    fig = new_figure(CELL * ncols, (CELL + 0.2) * nrows)
-    axes = fig.subplots(nrows, ncols, squeeze=False)
-    for cell, ax in enumerate(axes.ravel()):
-        if cell >= count:
-            ax.set_axis_off()
-            continue
-        show_image(ax, images[cell], cmap=cmap)
-        ax.set_title(str(indices[cell]), fontsize=8, pad=2)
-    fig.subplots_adjust(left=0.01, right=0.99, bottom=0.01, top=1 - 0.25 / ((CELL + 0.2) * nrows),
-                        wspace=0.08, hspace=0.25)
-    return fig
+def _grid(cells: list, ncols: int) -> Grid:
+    ncols = max(1, min(int(ncols), len(cells)))
+    return compose([cells[start:start + ncols] for start in range(0, len(cells), ncols)])

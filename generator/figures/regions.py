@@ -3,53 +3,58 @@
 from __future__ import annotations
 
 import numpy as np
-from matplotlib.colors import ListedColormap
-from matplotlib.patches import Patch
+from matplotlib.colors import to_rgb
 
 from generator.explain.common import rescale_each
-from generator.figures.common import map_backdrop, new_figure, show_image
-from generator.vocabulary import REGIONS
+from generator.figures.common import Grid, backdrop, compose, rgb
+from generator.vocabulary import GRID_REGIONS, OUTSIDE, REGIONS
 
-# One colour per region (tab10), none for the background.
-REGION_COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
-                  "#bcbd22")
+# One colour per face region (Okabe-Ito: apart for colour-blind readers), none for `outside`; the page's
+# legend names them in its language.
+# Neighbouring regions get far-apart colours.
+REGION_COLOURS = ("#E69F00", "#0072B2", "#009E73", "#F0E442", "#CC79A7", "#D55E00", "#56B4E9")
+# One colour per cell of the 3x3 grid, row by row (Paul Tol's muted scheme: nine colours apart for
+# colour-blind readers).
+GRID_COLOURS = ("#CC6677", "#332288", "#DDCC77", "#117733", "#88CCEE", "#882255", "#44AA99", "#999933",
+                "#AA4499")
+TINT = 0.5
+
+
+def region_colours(names: tuple[str, ...] = REGIONS, background: str | None = REGIONS[OUTSIDE]) -> dict[str, str]:
+    """Each tinted region's colour (`names` in order, the `background` left out): what the figure draws and
+    the page's legend names. The face regions and the grid cells have their own palettes."""
+    tinted = [name for name in names if name != background]
+    palette = GRID_COLOURS if tuple(names) == GRID_REGIONS else REGION_COLOURS
+    return dict(zip(tinted, palette))
 
 
 def plot_region_template(image: np.ndarray, region_map: np.ndarray, names: tuple[str, ...] = REGIONS,
-                         background: str | None = "outside", alpha: float = 0.35):
-    """Image | the same with each region tinted and outlined; a legend names the regions.
+                         background: str | None = REGIONS[OUTSIDE]) -> Grid:
+    """The image | the same in gray with each region tinted and outlined in white; the `background` region
+    is left untinted.
 
-    `image` (H, W, C), shown min-max stretched (a mean image is low in contrast); `region_map`
-    (H, W) indices into `names`; the `background` region is left untinted.
+    `image` (H, W, C) or (H, W), shown min-max stretched (a mean image is low in contrast), in colour where
+    it has colour; `region_map` (H, W) indices into `names`.
     """
     picture = rescale_each(np.asarray(image, dtype=np.float64)[None])[0]
     regions = np.asarray(region_map)
-    tinted = [i for i, name in enumerate(names) if name != background]
-    fig = new_figure(7.0, 3.4)
-    left, right = fig.subplots(1, 2)
-    show_image(left, picture)
-    show_image(right, map_backdrop(picture))  # gray under the tints, as under every map
-    colours = REGION_COLOURS[:len(names)]
-    tint = np.ma.masked_equal(regions, names.index(background)) if background else regions
-    right.imshow(tint, cmap=ListedColormap(colours), vmin=-0.5, vmax=len(colours) - 0.5,
-                 alpha=alpha, interpolation="nearest")
-    _outline(right, regions)
-    present = [i for i in tinted if np.any(regions == i)]
-    right.legend(handles=[Patch(facecolor=colours[i], label=names[i]) for i in present],
-                 loc="center left", bbox_to_anchor=(1.02, 0.5), frameon=False)
-    fig.tight_layout()
-    return fig
+    colours = region_colours(names, background)
+    palette = np.array([to_rgb(colours[name]) if name in colours else (1.0, 1.0, 1.0) for name in names])
+    under = backdrop(picture)  # gray under the tints, as under every map
+    inside = np.ones(regions.shape, bool) if background is None else regions != names.index(background)
+    tinted = np.where(inside[..., None], (1 - TINT) * under + TINT * palette[regions], under)
+    grid = compose([[rgb(picture), tinted]])
+    labels = np.repeat(np.repeat(regions, grid.scale, axis=0), grid.scale, axis=1)
+    grid.block(0, 1, regions.shape)[_borders(labels)] = 255
+    return grid
 
 
-def _outline(ax, regions: np.ndarray) -> None:
-    """Draw the borders between differently labelled pixels as white segments."""
-    h, w = regions.shape
-    xs, ys = [], []
-    for r, c in zip(*np.nonzero(regions[:, 1:] != regions[:, :-1])):   # vertical borders
-        xs.append((c + 0.5, c + 0.5)), ys.append((r - 0.5, r + 0.5))
-    for r, c in zip(*np.nonzero(regions[1:, :] != regions[:-1, :])):   # horizontal borders
-        xs.append((c - 0.5, c + 0.5)), ys.append((r + 0.5, r + 0.5))
-    for x, y in zip(xs, ys):
-        ax.plot(x, y, color="white", linewidth=0.8)
-    ax.set_xlim(-0.5, w - 0.5)
-    ax.set_ylim(h - 0.5, -0.5)
+def _borders(labels: np.ndarray) -> np.ndarray:
+    """(H, W) bool: pixels beside a pixel of another label, on both sides of each border (2 px lines)."""
+    edge = np.zeros(labels.shape, bool)
+    across, down = labels[:, 1:] != labels[:, :-1], labels[1:, :] != labels[:-1, :]
+    edge[:, 1:] |= across
+    edge[:, :-1] |= across
+    edge[1:, :] |= down
+    edge[:-1, :] |= down
+    return edge

@@ -40,6 +40,6 @@ class ReportModel:
         return self.keras.predict(self.to_input(images), batch_size=batch_size, verbose=0)
 
 
-def model_digest(model) -> str:
-    """Architecture and weights, hashed: equal digests mean the same function."""
-    return digest(model.to_json(), [np.asarray(w) for w in model.get_weights()])
+def model_digest(model, input_scale) -> str:
+    """Architecture, weights and input scaling, hashed: equal digests mean the same function of [0, 1] images."""
+    return digest(model.to_json(), [np.asarray(w) for w in model.get_weights()], input_scale)

@@ -11,7 +11,7 @@ from generator.explain.cams import compute_class_mean_cams, gradient_is_uniform
 from generator.explain.common import cam_layer_candidates, resolve_cam_layer
 from generator.explain.methods import explainers, methods_on
 from generator.figures.cams import plot_cams, plot_class_mean_cams
-from generator.figures.saliency import displayable
+from generator.figures.common import displayable
 from generator.progress import counted
 from generator.results import CamsResult, Results
 from generator.sections.regions import describe_method_regions
@@ -46,10 +46,9 @@ def run_cams(run: Run, results: Results) -> CamsResult:
             record)
         shown = displayable(images)
         figures = {
-            "cams": run.figure("cams", (shown, cams), lambda: plot_cams(shown, cams, data.class_names, labels),
-                               record=record),
-            "class_means": run.figure("class_mean_cams", asdict(means), lambda: plot_class_mean_cams(
-                means.means, data.class_names), record=record),
+            "cams": run.figure("cams", (shown, cams), lambda: plot_cams(shown, cams), record=record),
+            "class_means": run.figure("class_mean_cams", asdict(means), lambda: plot_class_mean_cams(means.means),
+                                      record=record),
         }
     chosen = resolve_cam_layer(model.keras, settings.layer, "methods.cams.layer")
     return CamsResult(layer, cams, means, {

@@ -10,7 +10,7 @@ from generator.data import SPLIT_NAMES
 from generator.data.fer2013 import describe_dataset_quirks
 from generator.data.load import load_dataset, resolve_design
 from generator.data.synthetic.design import designed_confusions, pair_facts
-from generator.figures.data import plot_class_counts, plot_sample_grid
+from generator.figures.data import plot_sample_grid
 from generator.figures.regions import plot_region_template
 from generator.results import DataResult, Results
 from generator.vocabulary import default_subject
@@ -32,9 +32,7 @@ def run_dataset(run: Run, results: Results) -> DataResult:
         figures = {
             "sample_grid": run.figure("sample_grid", (evaluation.images[:2000], evaluation.labels[:2000]),
                                       lambda: plot_sample_grid(evaluation.images, evaluation.labels,
-                                                               data.class_names), record=record),
-            "class_counts": run.figure("class_counts", counts,
-                                       lambda: plot_class_counts(counts, data.class_names), record=record),
+                                                               len(data.class_names)), record=record),
         }
         subject = config.data.subject or default_subject(config.data.format)
         scheme = resolve_region_scheme(config.regions, subject)

@@ -9,8 +9,8 @@ import numpy as np
 from generator.analysis.confusion import describe_confusion
 from generator.analysis.findings import describe_confusion_notes
 from generator.context import Run
-from generator.figures.confusion import plot_confusion
 from generator.results import EvaluationResult, Results
+from generator.sections.output_checks import check_outputs
 
 PREDICT_STEP_VERSION = 1
 
@@ -20,15 +20,14 @@ def run_evaluation(run: Run, results: Results) -> EvaluationResult:
     evaluation = data.evaluation
     with run.progress.stage("evaluate") as record:
         probabilities = predict_cached(run, model, evaluation.images, record)
+        checks = check_outputs(run, model, evaluation, probabilities, record)
         predictions = probabilities.argmax(axis=1)
         confusion = describe_confusion(evaluation.labels, predictions, data.class_names)
-        figure = run.figure("confusion", confusion.matrix,
-                            lambda: plot_confusion(confusion.matrix, data.class_names), record=record)
     facts = asdict(confusion)
-    facts["figures"] = {"confusion": figure}
     facts["notes"] = describe_confusion_notes(confusion.per_class_accuracy, confusion.confused_pairs,
                                               data.class_names)
     facts["mean_confidence"] = round(float(np.mean(probabilities.max(axis=1))), 4)
+    facts["checks"] = checks
     return EvaluationResult(probabilities, predictions, confusion, facts)
 
 

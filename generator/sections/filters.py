@@ -41,7 +41,7 @@ def run_filters(run: Run, results: Results) -> FiltersResult:
                           lambda: compute_feature_maps(model.keras, layer, image), record)
         figures = {
             "patterns": run.figure("filter_patterns", (patterns.patterns, patterns.dead), lambda: plot_filter_grid(
-                patterns.patterns, GRID_COLUMNS, dead=patterns.dead), record=record),
+                patterns.patterns, GRID_COLUMNS, patterns.dead), record=record),
             "feature_maps": run.figure("feature_maps", maps, lambda: plot_feature_maps(maps, GRID_COLUMNS),
                                        record=record),
         }

@@ -10,8 +10,8 @@ from generator.analysis.regions import describe_lime_regions
 from generator.context import Run
 from generator.explain.lime_method import compute_lime
 from generator.explain.methods import title
+from generator.figures.common import displayable
 from generator.figures.lime_overlay import plot_lime
-from generator.figures.saliency import displayable
 from generator.results import LimeSectionResult, Results
 from generator.sections.regions import describe_method_regions, region_maps_for
 from generator.sections.settings import explain_settings
@@ -37,14 +37,16 @@ def run_lime(run: Run, results: Results) -> LimeSectionResult:
                                  on_image=step),
             record)
         shown = displayable(images[rows])
-        figure = run.figure("lime", (shown, [asdict(r) for r in explained], labels[rows]), lambda: plot_lime(
-            shown, explained, results.data.dataset.class_names, labels[rows]), record=record)
+        colours = run.config.figures.lime_colours
+        figure = run.figure("lime", (shown, [asdict(r) for r in explained], colours),
+                            lambda: plot_lime(shown, explained, colours), record=record)
     own_class = tuple(explained[:len(images)])
     own_maps = np.stack([r.weight_map for r in own_class])
     region_maps = region_maps_for(results.data.regions, samples.split, images.shape[1:3])
     names = results.data.regions.names
     return LimeSectionResult(own_class, tuple(explained[len(images):]), tuple(int(i) for i in wrong), {
         "settings": asdict(settings),
+        "colours": colours,
         "regions": describe_method_regions(results, "lime", np.maximum(own_maps, 0)),
         "superpixels": {cls: {**describe_lime_regions(r.segments, r.weights, region, names),
                               "fit_r2": round(r.score, 4)}

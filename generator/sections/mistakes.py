@@ -69,9 +69,10 @@ def _explain_pair(run: Run, results: Results, pair: dict, record) -> dict:
             for side in ("wrong", "right") if "gradcam" in maps}
     limes = {f"lime_{side}": maps["lime"][side] for side in ("wrong", "right")}
     shown_images = displayable(split.images[shown])
+    scheme = run.config.figures.lime_colours
     figure = run.figure(_figure_name(pair),
-                        (shown_images, cams, {key: [r.weight_map for r in v] for key, v in limes.items()}),
-                        lambda: plot_mistakes(shown_images, cams, limes), record=record)
+                        (shown_images, cams, {key: [r.weight_map for r in v] for key, v in limes.items()}, scheme),
+                        lambda: plot_mistakes(shown_images, cams, limes, scheme), record=record)
     return {
         **pair,
         "images": int(len(picked)),

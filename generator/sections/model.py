@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from generator.context import Run
 from generator.data import Dataset
+from generator.errors import UserError
 from generator.figures.data import plot_training_curves
 from generator.model.inputs import scale_images
 from generator.model.loading import load_user_model
+from generator.model.output_order import output_order, reorder_outputs
 from generator.model.report_model import ReportModel, model_digest
 from generator.model.training import TrainingData, train_model_cached
 from generator.results import ModelResult, Results
@@ -40,6 +42,9 @@ def run_model(run: Run, results: Results) -> ModelResult:
 
 def _train(run: Run, data: Dataset, record) -> ReportModel:
     settings = run.config.model
+    if settings.classes is not None:
+        raise UserError("model.classes", "only for a model file (model.path)",
+                        "remove it: a model trained here follows classes")
     scale = settings.input_scale
     arrays = TrainingData(scale_images(data.train.images, scale), data.train.labels,
                           scale_images(data.validation.images, scale), data.validation.labels,
@@ -50,7 +55,7 @@ def _train(run: Run, data: Dataset, record) -> ReportModel:
             run.config.seed,
             on_epoch=lambda epoch, logs: step(f"loss {logs['loss']:.3f} val_accuracy {logs['val_accuracy']:.3f}"))
     record.note_cache(hit)
-    return ReportModel(trained.model, model_digest(trained.model), "trained", data.train.images.shape[1:],
+    return ReportModel(trained.model, model_digest(trained.model, scale), "trained", data.train.images.shape[1:],
                        scale, (), trained.history, trained.best_epoch)
 
 
@@ -61,12 +66,16 @@ def _load(run: Run, data: Dataset) -> ReportModel:
                              weights=weights)
     shape = tuple(loaded.input_shape)
     notes = list(loaded.notes)
+    order = output_order(run.config.classes, settings.classes)
+    if order is not None:
+        reorder_outputs(loaded.model, order)
+        notes.append("outputs-reordered")
     if shape[:2] != data.train.images.shape[1:3]:
         notes.append("resized")
     if shape[2] != data.train.images.shape[3]:
         notes.append("channels-replicated" if shape[2] > data.train.images.shape[3] else "channels-to-gray")
-    return ReportModel(loaded.model, model_digest(loaded.model), str(settings.path), shape, settings.input_scale,
-                       tuple(notes))
+    scale = settings.input_scale
+    return ReportModel(loaded.model, model_digest(loaded.model, scale), str(settings.path), shape, scale, tuple(notes))
 
 
 def describe_layers(model) -> list[dict]:

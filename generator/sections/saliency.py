@@ -23,7 +23,7 @@ def run_saliency(run: Run, results: Results) -> SaliencyResult:
         maps = run.cached(
             "saliency", SALIENCY_STEP_VERSION, (model.model_id, images, targets, settings),
             lambda: {key: explain(model.keras, images, targets) for key, explain in methods.items()}, record)
-        figure = run.figure("saliency", (images, maps), lambda: plot_saliency(
-            images, maps, results.data.dataset.class_names, targets), record=record)
+        figure = run.figure("saliency", (images, maps), lambda: plot_saliency(images, maps), record=record)
     regions = {key: describe_method_regions(results, key, maps[key]) for key in methods}
-    return SaliencyResult(maps, {"settings": asdict(settings), "regions": regions, "figures": {"saliency": figure}})
+    return SaliencyResult(maps, {"settings": asdict(settings), "methods": list(methods), "regions": regions,
+                                 "figures": {"saliency": figure}})

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from generator.analysis.samples import choose_samples
 from generator.context import Run
-from generator.figures.samples import plot_sample_probabilities
 from generator.results import Results, SamplesResult
 from generator.sections.evaluation import predict_cached
 
@@ -15,9 +14,6 @@ def run_samples(run: Run, results: Results) -> SamplesResult:
         samples = choose_samples(data, results.evaluation.probabilities, run.config.samples)
         chosen = samples.split
         probabilities = predict_cached(run, model, chosen.images, record)
-        figure = run.figure("samples", (chosen.images, probabilities),
-                            lambda: plot_sample_probabilities(chosen.images, probabilities, chosen.labels,
-                                                              data.class_names), record=record)
     names = data.class_names
     return SamplesResult(samples, probabilities, probabilities.argmax(axis=1), {
         "images": [{"class": cls, "how": how, "row": int(row),
@@ -27,5 +23,4 @@ def run_samples(run: Run, results: Results) -> SamplesResult:
                     "probabilities": {n: round(float(v), 4) for n, v in zip(names, p)}}
                    for cls, how, row, p in zip(samples.classes, samples.how, chosen.rows, probabilities)],
         "missing": list(samples.missing),
-        "figures": {"probabilities": figure},
     })

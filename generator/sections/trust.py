@@ -26,12 +26,7 @@ from generator.analysis.trust import (
 )
 from generator.context import Run
 from generator.explain.methods import METHODS, explainers
-from generator.figures.trust import (
-    plot_agreement,
-    plot_deletion_insertion,
-    plot_randomisation_correlations,
-    plot_randomisation_maps,
-)
+from generator.figures.trust import plot_deletion_insertion, plot_randomisation_correlations, plot_randomisation_maps
 from generator.progress import counted
 from generator.results import Results, TrustResult
 from generator.sections.settings import explain_settings
@@ -108,7 +103,7 @@ def run_trust(run: Run, results: Results) -> TrustResult:
         "localisation_by_class": lift,
         "low_localisation": settings.low_localisation,
         "flags": low_localisation_flags(lift, settings.low_localisation),
-        "figures": _figures(run, curves, lime_curves, check, agreement, sampled.images),
+        "figures": _figures(run, curves, lime_curves, check, sampled.images),
     })
 
 
@@ -130,7 +125,8 @@ def _agreement_facts(agreement) -> dict:
                      "below": bool(matrix[i, j] < agreement.threshold)}
                     for i, a in enumerate(methods) for j, b in enumerate(methods) if i < j),
                    key=lambda p: p["correlation"])
-    return {"mean": _r(agreement.mean_agreement), "threshold": agreement.threshold, "pairs": pairs,
+    return {"methods": list(methods), "mean": _r(agreement.mean_agreement), "threshold": agreement.threshold,
+            "pairs": pairs,
             "below": sum(p["below"] for p in pairs), "disagreeing": list(agreement.disagreeing),
             "matrix": [[_r(v) for v in row] for row in matrix]}
 
@@ -160,7 +156,7 @@ def _randomisation(run: Run, model, sampled: _Images, explain: dict, settings, o
                                                           original_maps=original_maps), record)
 
 
-def _figures(run: Run, curves, lime_curves, check, agreement, sample_images) -> dict:
+def _figures(run: Run, curves, lime_curves, check, sample_images) -> dict:
     def plot_curves(result):
         return plot_deletion_insertion(
             result.fractions, {m: c.mean_curve for m, c in result.deletion.items()},
@@ -172,12 +168,9 @@ def _figures(run: Run, curves, lime_curves, check, agreement, sample_images) -> 
         "curves_lime": run.figure("trust_curves_lime", lime_curves, lambda: plot_curves(lime_curves)),
         "randomisation_maps": run.figure("trust_randomisation_maps", (check.example_maps, sample_images[0]),
                                          lambda: plot_randomisation_maps(sample_images[check.example],
-                                                                         check.example_maps, check.stage_names)),
+                                                                         check.example_maps)),
         "randomisation": run.figure("trust_randomisation", (check.mean_correlations, check.threshold),
-                                    lambda: plot_randomisation_correlations(
-                                        check.stage_names, check.mean_correlations, check.threshold)),
-        "agreement": run.figure("trust_agreement", agreement.matrix, lambda: plot_agreement(agreement.matrix,
-                                                                                          agreement.methods)),
+                                    lambda: plot_randomisation_correlations(check.mean_correlations, check.threshold)),
     }
 
 
