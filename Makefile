@@ -10,7 +10,7 @@ REPORT := $(VENV)/.installed-report
 TESTS  := $(VENV)/.installed-test
 LINT   := $(VENV)/.installed-lint
 
-.PHONY: site test lint serve bench clean shortcut
+.PHONY: site test lint serve bench clean shortcut digits
 
 site: $(REPORT)
 	$(PY) -m generator build
@@ -26,6 +26,10 @@ lint: $(LINT)
 # The shortcut demonstration: Happy faces carry a corner mark; section 5 should flag it.
 shortcut: $(REPORT)
 	$(PY) -m generator build --set data.synthetic.shortcut=Happy
+
+# The second reference case: scikit-learn's handwritten digits (no download), gray, upscaled to 32x32.
+digits: $(REPORT)
+	$(PY) -m generator build --set data.format=sklearn-digits
 
 serve: $(REPORT)
 	$(PY) -m generator serve

@@ -19,7 +19,7 @@ import yaml
 from generator.data.settings import DataSettings
 from generator.errors import UserError
 from generator.setting import setting
-from generator.vocabulary import FER2013_CLASSES, REGIONS
+from generator.vocabulary import REGIONS, default_classes
 
 INPUT_SCALES = ("0-1", "-1-1", "0-255")
 # A method fails the randomisation check when its mean rank correlation with its original
@@ -125,20 +125,26 @@ class FiguresConfig:
 class Config:
     seed: int = setting(0, "Seed of every random choice (splits, training, noise, sampling): "
                            "the same seed gives the same report.")
-    classes: list[str] = setting(factory=lambda: list(FER2013_CLASSES),
-                                 doc="Class names in the model's output order.")
+    classes: list[str] | None = setting(None, "Class names in the model's output order; absent: the format's "
+                                              "(FER2013's seven expressions, or 0-9 for sklearn-digits).")
     data: DataSettings = field(default_factory=DataSettings)
     model: ModelConfig = field(default_factory=ModelConfig)
     samples: dict[str, int] = setting(factory=dict, doc="Per class, the 1-based data row of its sample image "
                                                         "(e.g. {Angry: 2315}); absent classes get one chosen.")
-    regions: dict[str, list[float]] | None = setting(None, "Face-region boxes [x0, y0, x1, y1] as fractions of the "
-                                                           "image, replacing the built-in box of each region named.")
+    regions: Union[Literal["face", "grid", "none"], dict[str, list[float]], None] = setting(
+        None, "Regions that claims about where a map falls use: face, grid (3x3), none (no region claims) or "
+              "face-region boxes [x0, y0, x1, y1] as image fractions replacing the built-in ones; absent: face for "
+              "face data (data.subject expressions), else grid.")
     notes: str = setting("notes", "Folder of your own notes (en.md, zh-TW.md), shown under the commentary.")
     cache: str = setting(".cache", "Folder of the step cache, relative to the config file.")
     methods: MethodsConfig = field(default_factory=MethodsConfig)
     mistakes: MistakesConfig = field(default_factory=MistakesConfig)
     trust: TrustConfig = field(default_factory=TrustConfig)
     figures: FiguresConfig = field(default_factory=FiguresConfig)
+
+    def __post_init__(self) -> None:
+        if self.classes is None:  # the format's own classes
+            object.__setattr__(self, "classes", list(default_classes(self.data.format)))
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -272,7 +278,7 @@ def _check_values(config: Config) -> None:
         raise UserError("model.classes", "must name each class of classes once",
                         "list them in the model's output order")
     data = config.data
-    if data.format != "synthetic" and not data.path:
+    if data.format not in ("synthetic", "sklearn-digits") and not data.path:
         raise UserError("data.path", f"required for data.format {data.format}", "point it at your data file or folder")
     if data.synthetic.per_class < 3:
         raise UserError("data.synthetic.per_class", "must be at least 3", "use a few hundred for a useful model")
@@ -314,12 +320,30 @@ def _check_values(config: Config) -> None:
             raise UserError(f"samples.{name}", "unknown class", _suggest(name, classes))
         if row < 1:
             raise UserError(f"samples.{name}", "rows are numbered from 1", "use the image's 1-based row")
-    for name, box in (config.regions or {}).items():
+    _check_image_settings(data, len(classes))
+    for name, box in (config.regions if isinstance(config.regions, dict) else {}).items():
         if name not in REGIONS or name == "outside":
             raise UserError(f"regions.{name}", "unknown region", _suggest(name, REGIONS[:-1]))
         if len(box) != 4 or not all(0 <= v <= 1 for v in box) or box[0] >= box[2] or box[1] >= box[3]:
             raise UserError(f"regions.{name}", "expected [x0, y0, x1, y1] as fractions of the image",
                             "for example [0.25, 0.7, 0.75, 0.9]")
+
+
+def _check_image_settings(data: DataSettings, class_count: int) -> None:
+    """Image size and channels only where the format takes them; digits have ten classes."""
+    size = data.image_size
+    if size is not None and data.format not in ("image-folder", "sklearn-digits"):
+        raise UserError("data.image_size", f"data.format {data.format} has a fixed size",
+                        "remove it, or use image-folder or sklearn-digits")
+    if size is not None and (len(size) != 2 or not all(8 <= v <= 512 for v in size)):
+        raise UserError("data.image_size", f"expected [height, width] between 8 and 512, got {size}",
+                        "for example [32, 32]")
+    if data.channels is not None and data.format != "image-folder":
+        raise UserError("data.channels", f"data.format {data.format} has fixed channels",
+                        "remove it, or use image-folder")
+    if data.format == "sklearn-digits" and class_count != 10:
+        raise UserError("classes", f"sklearn-digits has 10 classes (0-9), got {class_count}",
+                        "remove classes to use 0-9, or list ten names")
 
 
 def _check_trust(trust: TrustConfig) -> None:

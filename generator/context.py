@@ -11,7 +11,9 @@ from generator.config import Config
 from generator.output import Staging
 from generator.progress import Progress, StageRecord
 
-FIGURE_VERSION = 2  # bump when shared drawing code changes how every figure looks (2: words moved to the pages)
+# Bump when shared drawing code changes how every figure looks (2: words moved to the pages; 3: colour
+# images in colour, drawn gray under maps and tints).
+FIGURE_VERSION = 3
 
 
 def figure_png(figure) -> bytes:

@@ -14,11 +14,11 @@ from pathlib import Path
 import jinja2
 import yaml
 
+from generator.analysis.regions import RegionScheme
 from generator.errors import UserError
 from generator.explain.methods import METHODS, title
 from generator.figures import style
-from generator.figures.regions import REGION_COLOURS
-from generator.vocabulary import REGIONS
+from generator.figures.regions import region_colours
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 PAGES = ("index", "saliency", "filters", "lime", "gradcam", "mistakes", "trust", "data", "reproducibility")
@@ -118,6 +118,12 @@ def tidy_cjk_spacing(text: str) -> str:
     return "".join(parts)
 
 
+def _scheme_colours(kind: str) -> dict[str, str]:
+    """The region scheme's (face, grid, none) tinted regions and their colours, as its figure draws them."""
+    scheme = RegionScheme(kind)
+    return region_colours(scheme.names, scheme.background)
+
+
 @lru_cache(maxsize=8)
 def _environment(lang: str, templates: Path) -> jinja2.Environment:
     """One language's environment, made once: its templates are compiled once for all pages (a
@@ -131,7 +137,7 @@ def _environment(lang: str, templates: Path) -> jinja2.Environment:
         return lambda name: words[table].get(name, {}).get(lang, name)
 
     env.globals.update(glossary=words, swatch=style.svg_swatch, gradient=style.css_gradient,
-                       region_colours=dict(zip(REGIONS, REGION_COLOURS)))
+                       region_colours=_scheme_colours)
     env.filters.update({
         "cls": _ClassLabel(words, lang),
         "class_name": named("classes"),

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from generator.analysis.confusion import ConfusionFacts
+from generator.analysis.regions import RegionScheme
 from generator.analysis.samples import Samples
 from generator.data import Dataset
 from generator.explain.cams import ClassMeanCams
@@ -27,6 +28,7 @@ from generator.model.report_model import ReportModel
 class DataResult:
     dataset: Dataset
     facts: dict
+    regions: RegionScheme
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ import pytest  # noqa: E402
 
 from generator.explain.cams import METHODS, compute_cams, compute_class_mean_cams  # noqa: E402
 from generator.figures.cams import plot_cams, plot_class_mean_cams  # noqa: E402
-from generator.figures.common import attribution, gray, overlay, to_bytes  # noqa: E402
+from generator.figures.common import attribution, overlay, rgb, to_bytes  # noqa: E402
 from tests.left_half import SIZE, left_half_images, left_half_model, left_share  # noqa: E402
 
 
@@ -217,7 +217,7 @@ def test_plots(data, cams):
     grid = plot_cams(images[:2], cams)
     assert (grid.rows, grid.columns) == (2, 1 + len(METHODS))
     for row in range(2):
-        np.testing.assert_array_equal(grid.image(row, 0, shape), to_bytes(gray(images[row])))
+        np.testing.assert_array_equal(grid.image(row, 0, shape), to_bytes(rgb(images[row])))
         for column, method in enumerate(METHODS, start=1):   # each map over its image, in the methods' order
             np.testing.assert_array_equal(grid.image(row, column, shape),
                                           to_bytes(overlay(images[row], cams[method][row])), err_msg=method)

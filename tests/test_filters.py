@@ -12,7 +12,7 @@ from scipy.signal import correlate2d  # noqa: E402
 from generator.explain.common import rescale_each  # noqa: E402
 from generator.explain.feature_maps import compute_feature_maps  # noqa: E402
 from generator.explain.filters import compute_filter_patterns  # noqa: E402
-from generator.figures.common import attribution, gray, to_bytes  # noqa: E402
+from generator.figures.common import attribution, rgb, to_bytes  # noqa: E402
 from generator.figures.filters import grid_position, plot_feature_maps, plot_filter_grid  # noqa: E402
 
 SIZE = 20
@@ -137,7 +137,7 @@ def test_both_grids_put_filter_i_in_the_same_cell():
     grids = [plot_filter_grid(patterns, ncols=4, dead=dead), plot_feature_maps(maps, ncols=4)]
     shown = rescale_each(patterns)[..., 0]
     shown[4] = 0.5
-    expected = [[gray(p) for p in shown], [attribution(m) for m in rescale_each(maps)]]
+    expected = [[rgb(p) for p in shown], [attribution(m) for m in rescale_each(maps)]]
     for grid, cells in zip(grids, expected):
         assert (grid.rows, grid.columns) == (3, 4)
         for i in range(11):

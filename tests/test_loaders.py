@@ -203,7 +203,10 @@ def test_image_folder_formats_colours_sizes_and_class_order(tmp_path):
     (tmp_path / "train/angry/Thumbs.db").write_bytes(b"\0")
     (tmp_path / "train/angry/notes.txt").write_text("not an image")
     save(tmp_path / "test/sad/g.png", gray)
-    dataset = load_image_folder(tmp_path, FER2013_CLASSES, seed=0)
+    # One colour file makes the folder colour, the most common size wins: (48, 48, 3) ...
+    assert load_image_folder(tmp_path, FER2013_CLASSES).train.images.shape[1:] == (48, 48, 3)
+    # ... and one channel asked for turns every file gray (Pillow's luma), as checked below.
+    dataset = load_image_folder(tmp_path, FER2013_CLASSES, channels=1, seed=0)
     assert (dataset.source, dataset.evaluated_label) == ("image-folder", "test")
     # listing order: split folder (test < train), class order (Angry, Happy, Neutral), file name
     train = {int(r): (int(lab), img[..., 0]) for split in (dataset.train, dataset.validation)

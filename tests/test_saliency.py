@@ -10,7 +10,7 @@ import pytest  # noqa: E402
 
 from generator.explain.common import normalise_maps  # noqa: E402
 from generator.explain.saliency import compute_saliency, compute_smoothgrad  # noqa: E402
-from generator.figures.common import attribution, gray, overlay, to_bytes  # noqa: E402
+from generator.figures.common import attribution, overlay, rgb, to_bytes  # noqa: E402
 from generator.figures.saliency import plot_saliency  # noqa: E402
 
 SHAPE = (5, 4, 2)
@@ -159,7 +159,7 @@ def test_saliency_figure_shows_the_normalised_maps_per_row():
     assert (grid.rows, grid.columns) == (3, 4)
     for row in range(3):
         lead = normalise_maps(saliency)[row]
-        expected = [gray(faces[row]), attribution(lead), overlay(faces[row], lead),
+        expected = [rgb(faces[row]), attribution(lead), overlay(faces[row], lead),
                     attribution(normalise_maps(smooth)[row])]
         for column, cell in enumerate(expected):
             np.testing.assert_array_equal(grid.image(row, column, (6, 6)), to_bytes(cell), err_msg=(row, column))

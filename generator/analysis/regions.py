@@ -1,4 +1,4 @@
-"""Face regions: the template for real faces, and where attribution mass falls among the regions."""
+"""Region schemes (face regions, a neutral 3x3 grid, or none) and where attribution mass falls among them."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from generator.vocabulary import OUTSIDE, REGIONS
+from generator.vocabulary import GRID_REGIONS, OUTSIDE, REGIONS, WHOLE_IMAGE
 
 FACE_REGIONS = REGIONS[:OUTSIDE]
 
@@ -55,6 +55,55 @@ def template_region_map(size: int | tuple[int, int] = (48, 48), boxes: dict | No
 
 def _area(box) -> float:
     return (box[2] - box[0]) * (box[3] - box[1])
+
+
+def grid_region_map(size: tuple[int, int]) -> np.ndarray:
+    """(H, W) uint8 indices into GRID_REGIONS: the image cut into 3x3 near-equal cells (a pixel
+    belongs to the cell holding its centre, so the cells are symmetric about the middle)."""
+    rows = ((np.arange(size[0]) + 0.5) * 3 / size[0]).astype(int)
+    cols = ((np.arange(size[1]) + 0.5) * 3 / size[1]).astype(int)
+    return (rows[:, None] * 3 + cols[None, :]).astype(np.uint8)
+
+
+@dataclass(frozen=True)
+class RegionScheme:
+    """The regions that claims about where a map falls are made in.
+
+    `kind`: face (REGIONS, with a background), grid (GRID_REGIONS) or none (one region, the
+    whole image: no claims). `background`: the region outside the subject, where it has one.
+    `boxes`: the configured face boxes replacing built-in ones.
+    """
+
+    kind: str
+    boxes: tuple = ()
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return {"face": REGIONS, "grid": GRID_REGIONS, "none": WHOLE_IMAGE}[self.kind]
+
+    @property
+    def background(self) -> str | None:
+        return "outside" if self.kind == "face" else None
+
+    def template(self, size: tuple[int, int]) -> np.ndarray:
+        """(H, W) uint8 region indices at `size`: the face template, the grid, or all zeros."""
+        if self.kind == "face":
+            return template_region_map(size, dict(self.boxes))
+        if self.kind == "grid":
+            return grid_region_map(size)
+        return np.zeros(size, np.uint8)
+
+    def subject_mask(self, size: tuple[int, int]) -> np.ndarray | None:
+        """Where the subject is (the face template without its background); None where unknown."""
+        return self.template(size) != OUTSIDE if self.kind == "face" else None
+
+
+def resolve_region_scheme(setting, subject: str) -> RegionScheme:
+    """The `regions` setting (face, grid, none, face boxes, or absent) as a scheme; absent means
+    face regions for faces (subject expressions) and the grid for anything else."""
+    if isinstance(setting, dict):
+        return RegionScheme("face", tuple(sorted((k, tuple(v)) for k, v in setting.items())))
+    return RegionScheme(setting or ("face" if subject == "expressions" else "grid"))
 
 
 # --- attribution shares -----------------------------------------------------------------------

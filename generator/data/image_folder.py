@@ -1,7 +1,8 @@
-"""Image-folder loader: `train/<class>/*` and optionally `test/<class>/*`, any size or colour."""
+"""Image-folder loader: `train/<class>/*` and optionally `test/<class>/*`, kept at their own size and colour."""
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -15,13 +16,19 @@ IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".we
 SPLIT_FOLDERS = {"train": "train", "validation": "validation", "val": "validation", "test": "test"}
 _IGNORED = {"thumbs.db", "desktop.ini", "__macosx"}
 _LAYOUT = "train/<class>/*.png and optionally test/<class>/*.png"
+# An RGB file is colour when some pixel's channels differ by more than this (0-255): a gray
+# image saved as RGB, even as a JPEG, stays below it.
+COLOUR_TOLERANCE = 8
 
 
-def load_image_folder(path: str | Path, class_names: tuple[str, ...], size: tuple[int, int] = (48, 48),
-                      fractions: tuple[float, float, float] = (0.8, 0.1, 0.1), seed: int = 0) -> Dataset:
-    """Gray (N, H, W, 1) images resized to `size`, labels in `class_names` order.
+def load_image_folder(path: str | Path, class_names: tuple[str, ...], size: tuple[int, int] | None = None,
+                      channels: int | None = None, fractions: tuple[float, float, float] = (0.8, 0.1, 0.1),
+                      seed: int = 0) -> Dataset:
+    """(N, H, W, C) float32 images in [0, 1], labels in `class_names` order.
 
-    Without test/, validation and test are seeded fractions of train/; with it,
+    The images keep the files' own size and colour: `size` (H, W) defaults to the most common
+    size among the files (others are resized to it, bilinear), `channels` to 3 if any file has
+    colour, else 1. Without test/, validation and test are seeded fractions of train/; with it,
     validation is a seeded fraction of train/ (unless validation/ or val/ exists).
     `rows` number the images 1.. in listing order: split folder, class, file name.
     """
@@ -30,9 +37,10 @@ def load_image_folder(path: str | Path, class_names: tuple[str, ...], size: tupl
     listing = []  # (split, label, file) in row order
     for name, role in sorted(folders.items()):
         listing += [(role, label, file) for label, file in _list_split(root / name, class_names)]
-    images = np.empty((len(listing), *size, 1), np.float32)
-    for index, (_, _, file) in enumerate(listing):
-        images[index] = _read_image(file, size)
+    pixels = [_read_pixels(file) for _, _, file in listing]
+    size = tuple(size) if size is not None else _common_size(pixels)
+    channels = channels or (3 if any(_has_colour(p) for p in pixels) else 1)
+    images = np.stack([_fit(p, size, channels) for p in pixels])
     labels = np.array([label for _, label, _ in listing], np.int64)
     roles = np.array([role for role, _, _ in listing])
     parts = _assign_splits(roles, fractions, seed)
@@ -98,21 +106,38 @@ def _class_index(name: str, class_names) -> int | None:
     return folded.index(name.casefold()) if name.casefold() in folded else None
 
 
-def _read_image(file: Path, size: tuple[int, int]) -> np.ndarray:
-    """(H, W, 1) float32 gray in [0, 1]; a file Pillow cannot decode is a UserError."""
+def _read_pixels(file: Path) -> np.ndarray:
+    """The file's uint8 pixels: (H, W) for gray files, (H, W, 3) for colour ones (alpha dropped);
+    a file Pillow cannot decode is a UserError."""
     try:
         with Image.open(file) as image:
             image = ImageOps.exif_transpose(image)
             if image.mode in ("I;16", "I;16B", "I;16L", "I"):
                 image = image.point(lambda v: v / 256)  # 16-bit gray
-            gray = image.convert("L")
-            if gray.size != (size[1], size[0]):
-                gray = gray.resize((size[1], size[0]), Image.Resampling.BILINEAR)
-            pixels = np.asarray(gray, np.float32)
+            gray = image.mode in ("1", "L", "LA", "I", "F")
+            return np.asarray(image.convert("L" if gray else "RGB"), np.uint8)
     except Exception as error:  # Pillow raises many kinds for a damaged file
         reason = str(error) or type(error).__name__
         raise UserError(file, f"cannot read this image ({reason})", "replace or delete the file") from None
-    return (pixels / 255)[..., None]
+
+
+def _common_size(pixels: list[np.ndarray]) -> tuple[int, int]:
+    """The most common (H, W) among the images (the first listed wins a tie)."""
+    return Counter(p.shape[:2] for p in pixels).most_common(1)[0][0]
+
+
+def _has_colour(pixels: np.ndarray) -> bool:
+    return pixels.ndim == 3 and int(np.ptp(pixels.astype(np.int16), axis=-1).max()) > COLOUR_TOLERANCE
+
+
+def _fit(pixels: np.ndarray, size: tuple[int, int], channels: int) -> np.ndarray:
+    """(H, W, C) float32 in [0, 1]: converted to gray (Pillow's ITU-R 601 luma) or RGB, then resized
+    (bilinear) where the file differs from `size`."""
+    image = Image.fromarray(pixels).convert("L" if channels == 1 else "RGB")
+    if image.size != (size[1], size[0]):
+        image = image.resize((size[1], size[0]), Image.Resampling.BILINEAR)
+    array = np.asarray(image, np.float32) / 255
+    return array[..., None] if channels == 1 else array
 
 
 def _assign_splits(roles: np.ndarray, fractions, seed: int) -> list[np.ndarray]:

@@ -10,7 +10,8 @@ from generator.data import Dataset, Split, split_by_fractions
 from generator.data.settings import DataSettings, SyntheticSettings
 from generator.errors import UserError
 
-DEFAULT_FRACTIONS = {"synthetic": (0.7, 0.15, 0.15), "ntu-csv": (0.8, 0.1, 0.1), "image-folder": (0.8, 0.1, 0.1)}
+DEFAULT_FRACTIONS = {"synthetic": (0.7, 0.15, 0.15), "ntu-csv": (0.8, 0.1, 0.1), "image-folder": (0.8, 0.1, 0.1),
+                     "sklearn-digits": (0.7, 0.15, 0.15)}
 DEFAULT_USAGES = ("Training", "PublicTest", "PrivateTest")
 
 
@@ -19,6 +20,10 @@ def load_dataset(settings: DataSettings, classes: tuple[str, ...], seed: int, ro
     classes = tuple(classes)
     if settings.format == "synthetic":
         return _load_synthetic(settings, classes, seed)
+    if settings.format == "sklearn-digits":
+        from generator.data.digits import load_sklearn_digits
+
+        return load_sklearn_digits(classes, settings.image_size, fractions=_fractions(settings), seed=seed)
     path = (root / settings.path).resolve() if not Path(settings.path).is_absolute() else Path(settings.path)
     if settings.format == "fer2013-csv":
         from generator.data.fer2013 import load_fer2013_csv
@@ -31,7 +36,8 @@ def load_dataset(settings: DataSettings, classes: tuple[str, ...], seed: int, ro
         return load_ntu_csv(path, classes, fractions=fractions, seed=seed)
     from generator.data.image_folder import load_image_folder
 
-    return load_image_folder(path, classes, fractions=fractions, seed=seed)
+    return load_image_folder(path, classes, size=settings.image_size, channels=settings.channels,
+                             fractions=fractions, seed=seed)
 
 
 def resolve_design(synthetic: SyntheticSettings):

@@ -35,11 +35,20 @@ class SyntheticSettings:
 
 @dataclass(frozen=True)
 class DataSettings:
-    format: Literal["synthetic", "fer2013-csv", "ntu-csv", "image-folder"] = setting(
+    format: Literal["synthetic", "fer2013-csv", "ntu-csv", "image-folder", "sklearn-digits"] = setting(
         "synthetic", "The data: synthetic (generated faces), fer2013-csv (emotion,pixels,Usage), ntu-csv "
-                     "(label,feature) or image-folder (train/<class>/*.png, optional test/<class>/).")
-    path: str | None = setting(None, "The data file or folder (every format but synthetic).")
+                     "(label,feature), image-folder (train/<class>/*.png, optional test/<class>/) or "
+                     "sklearn-digits (scikit-learn's 8x8 handwritten digits, no download).")
+    path: str | None = setting(None, "The data file or folder (fer2013-csv, ntu-csv, image-folder).")
     splits: dict[str, Union[float, str]] | None = setting(
-        None, "train / validation / test: fractions (synthetic, ntu-csv, image-folder) or the file's Usage names "
-              "(fer2013-csv); absent: the format's default.")
+        None, "train / validation / test: fractions (synthetic, ntu-csv, image-folder, sklearn-digits) or the "
+              "file's Usage names (fer2013-csv); absent: the format's default.")
+    subject: Literal["expressions", "digits", "images"] | None = setting(
+        None, "What the report says it classifies: expressions (faces), digits or images; absent: the format's "
+              "(expressions for synthetic, fer2013-csv and ntu-csv, digits for sklearn-digits, else images).")
+    image_size: list[int] | None = setting(
+        None, "[height, width] the images are brought to (image-folder, sklearn-digits); absent: the files' "
+              "most common size (image-folder) or [32, 32] (sklearn-digits).")
+    channels: Literal[1, 3] | None = setting(
+        None, "1 (gray) or 3 (colour) channels (image-folder); absent: 3 if any image has colour, else 1.")
     synthetic: SyntheticSettings = field(default_factory=SyntheticSettings)

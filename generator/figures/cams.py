@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from generator.figures.common import Grid, attribution, compose, gray, overlay
+from generator.figures.common import Grid, attribution, compose, overlay, rgb
 
 
 def plot_cams(images: np.ndarray, cams: dict) -> Grid:
@@ -12,7 +12,7 @@ def plot_cams(images: np.ndarray, cams: dict) -> Grid:
 
     `images` (N, H, W, C) in [0, 1] for display; `cams` method -> (N, H, W).
     """
-    return compose([[gray(image), *(overlay(image, maps[row]) for maps in cams.values())]
+    return compose([[rgb(image), *(overlay(image, maps[row]) for maps in cams.values())]
                     for row, image in enumerate(images)])
 
 

@@ -76,13 +76,37 @@ def to_bytes(rgb: np.ndarray) -> np.ndarray:
     return np.round(np.clip(rgb, 0.0, 1.0) * 255).astype(np.uint8)
 
 
-def gray(image: np.ndarray) -> np.ndarray:
-    """(H, W, 3) RGB of an image in [0, 1]: (H, W) or one channel repeated, three channels as they are."""
+def rgb(image: np.ndarray) -> np.ndarray:
+    """(H, W, 3) RGB of an image in [0, 1] as an image panel shows it: a colour image in colour, a gray one
+    ((H, W) or one channel) repeated in three channels."""
     image = np.asarray(image, dtype=np.float64)
     if image.ndim == 3 and image.shape[-1] == 3:
         return image
     image = image[..., 0] if image.ndim == 3 else image
     return np.repeat(image[..., None], 3, axis=-1)
+
+
+# Luma weights (ITU-R 601), as Pillow and tf.image.rgb_to_grayscale use.
+LUMA = (0.299, 0.587, 0.114)
+
+
+def map_backdrop(image: np.ndarray) -> np.ndarray:
+    """The image to draw under a coloured map or tint: a colour image turned gray (luma, (H, W)), a gray
+    one as it is.
+
+    Gray under the map, rather than the colour image under the map's alpha, keeps the map's colours the
+    only hues in the panel: a red object in a colour image would otherwise read as high attribution. The
+    image panel beside it (`rgb`) shows the colours.
+    """
+    image = np.asarray(image)
+    if image.ndim == 3 and image.shape[-1] == 3:
+        return image @ np.asarray(LUMA, dtype=image.dtype)
+    return image
+
+
+def backdrop(image: np.ndarray) -> np.ndarray:
+    """(H, W, 3) RGB of `map_backdrop`: the image in gray, to draw a map or tint over."""
+    return rgb(map_backdrop(np.asarray(image, dtype=np.float64)))
 
 
 def attribution(values: np.ndarray) -> np.ndarray:
@@ -91,9 +115,10 @@ def attribution(values: np.ndarray) -> np.ndarray:
 
 
 def overlay(image: np.ndarray, values: np.ndarray) -> np.ndarray:
-    """(H, W, 3): a map in [0, 1] over the dimmed image, opaque in proportion to its value (faint where low)."""
+    """(H, W, 3): a map in [0, 1] over the dimmed image, in gray (`backdrop`), opaque in proportion to its
+    value (faint where low)."""
     alpha = style.OVERLAY_ALPHA * np.clip(np.nan_to_num(values), 0.0, 1.0)[..., None]
-    return (1 - alpha) * style.OVERLAY_DIM * gray(image) + alpha * attribution(values)
+    return (1 - alpha) * style.OVERLAY_DIM * backdrop(image) + alpha * attribution(values)
 
 
 def new_plot(height: float, columns: int = 1, **subplots) -> tuple[Figure, np.ndarray]:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from generator.figures.common import Grid, compose, draw_line, gray, new_plot
+from generator.figures.common import Grid, compose, draw_line, new_plot, rgb
 from generator.figures.style import LINE_WIDTH, series
 
 
 def plot_sample_grid(images: np.ndarray, labels: np.ndarray, classes: int, per_class: int = 8) -> Grid:
     """One row per class (0 to `classes` - 1), the first `per_class` images of that class."""
-    rows: list[list[np.ndarray | None]] = [[gray(images[i]) for i in np.flatnonzero(labels == k)[:per_class]]
+    rows: list[list[np.ndarray | None]] = [[rgb(images[i]) for i in np.flatnonzero(labels == k)[:per_class]]
                                            for k in range(classes)]
     rows = [row + [None] * (per_class - len(row)) for row in rows]
     if not any(cell is not None for row in rows for cell in row):

@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 
 from generator.explain.common import rescale_each
-from generator.figures.common import Grid, attribution, compose, gray
+from generator.figures.common import Grid, attribution, compose, rgb
 
 
 def plot_filter_grid(patterns: np.ndarray, ncols: int = 8, dead=None) -> Grid:
-    """Patterns (F, H, W, C) in gray, each min-max rescaled, row by row, `ncols` per row.
+    """Patterns (F, H, W, C), gray or in colour as the input is, each min-max rescaled, row by row, `ncols` per row.
 
     Cells of `dead` filters (F,) bool are drawn plain mid-grey: their pattern is only start noise.
     """
@@ -19,7 +19,7 @@ def plot_filter_grid(patterns: np.ndarray, ncols: int = 8, dead=None) -> Grid:
     shown = rescale_each(patterns)
     if dead is not None:
         shown[np.asarray(dead, dtype=bool)] = 0.5
-    return _grid([gray(pattern) for pattern in shown], ncols)
+    return _grid([rgb(pattern) for pattern in shown], ncols)
 
 
 def plot_feature_maps(maps: np.ndarray, ncols: int = 8) -> Grid:

@@ -5,15 +5,16 @@ from __future__ import annotations
 import numpy as np
 
 from generator.figures import style
-from generator.figures.common import Grid, compose, gray
+from generator.figures.common import Grid, backdrop, compose, rgb
 
 
 def lime_overlay(image: np.ndarray, result, scheme: str = "cvd-safe", alpha: float = style.TINT_ALPHA) -> np.ndarray:
-    """(H, W, 3) RGB: the [0, 1] image tinted with the scheme's support colour where a superpixel supports
+    """(H, W, 3) RGB: the [0, 1] image, in gray (`backdrop`: a colour image's own hues would read as tint),
+    tinted with the scheme's support colour where a superpixel supports
     the class and its opposition colour where it opposes it, the tint's opacity proportional to
     |weight| / max |weight|."""
     support, oppose = style.lime_pair(scheme)
-    base = gray(np.clip(np.asarray(image, dtype=np.float64), 0.0, 1.0))
+    base = backdrop(np.clip(np.asarray(image, dtype=np.float64), 0.0, 1.0))
     weights = result.weight_map
     top = np.abs(weights).max()
     strength = (alpha * np.abs(weights) / top if top > 0 else np.zeros_like(weights))[..., None]
@@ -33,6 +34,6 @@ def plot_lime(images: np.ndarray, results, scheme: str = "cvd-safe", heatmap: bo
 
     `images` (N, H, W, C) in [0, 1] for display; `results` the matching LimeResults.
     """
-    return compose([[gray(image), lime_overlay(image, result, scheme),
+    return compose([[rgb(image), lime_overlay(image, result, scheme),
                      *([weight_colours(result, scheme)] if heatmap else [])]
                     for image, result in zip(images, results)])

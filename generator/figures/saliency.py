@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from generator.explain.common import normalise_maps
-from generator.figures.common import Grid, attribution, compose, displayable, gray, overlay
+from generator.figures.common import Grid, attribution, compose, displayable, overlay, rgb
 
 
 def plot_saliency(images: np.ndarray, maps: dict) -> Grid:
@@ -14,6 +14,6 @@ def plot_saliency(images: np.ndarray, maps: dict) -> Grid:
     shown = displayable(images)
     first, *others = maps
     normalised = {key: normalise_maps(values) for key, values in maps.items()}
-    return compose([[gray(image), attribution(normalised[first][row]), overlay(image, normalised[first][row]),
+    return compose([[rgb(image), attribution(normalised[first][row]), overlay(image, normalised[first][row]),
                      *(attribution(normalised[key][row]) for key in others)]
                     for row, image in enumerate(shown)])

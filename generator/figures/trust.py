@@ -8,7 +8,7 @@ from matplotlib.ticker import PercentFormatter
 
 from generator.explain.common import normalise_maps
 from generator.explain.methods import METHODS
-from generator.figures.common import Grid, attribution, compose, draw_line, gray, new_plot
+from generator.figures.common import Grid, attribution, compose, draw_line, new_plot, rgb
 from generator.figures.style import LINE_WIDTH, series
 
 
@@ -32,7 +32,7 @@ def plot_deletion_insertion(fractions: np.ndarray, deletion: dict, insertion: di
 def plot_randomisation_maps(image: np.ndarray, example_maps: dict) -> Grid:
     """Rows = methods, columns = the image, the trained model's map, then the map after each cascading
     stage. Each map is |map| scaled to [0, 1] at its own 99th percentile, so only the pattern is compared."""
-    return compose([[gray(image), *(attribution(m) for m in normalise_maps(np.abs(example_maps[method])))]
+    return compose([[rgb(image), *(attribution(m) for m in normalise_maps(np.abs(example_maps[method])))]
                     for method in in_registry_order(example_maps)])
 
 

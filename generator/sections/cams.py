@@ -70,7 +70,7 @@ def run_cams(run: Run, results: Results) -> CamsResult:
         "methods": list(methods),
         "class_mean_images": settings.class_mean_images,
         "class_mean_counts": dict(zip(data.class_names, means.counts)),
-        "regions": {key: describe_method_regions(run.config, results, key, cams[key]) for key in methods},
+        "regions": {key: describe_method_regions(results, key, cams[key]) for key in methods},
         "figures": figures,
     })
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from generator.analysis.regions import template_region_map
+from generator.analysis.regions import RegionScheme, resolve_region_scheme
 from generator.cache import files_of
 from generator.context import Run
 from generator.data import SPLIT_NAMES
@@ -14,6 +14,7 @@ from generator.data.synthetic.design import designed_confusions, pair_facts
 from generator.figures.data import plot_sample_grid
 from generator.figures.regions import plot_region_template
 from generator.results import DataResult, Results
+from generator.vocabulary import default_subject
 
 DATA_STEP_VERSION = 3  # 2: synthetic faces with FER2013's difficulty; 3: what each face was drawn as
 
@@ -34,13 +35,19 @@ def run_dataset(run: Run, results: Results) -> DataResult:
                                       lambda: plot_sample_grid(evaluation.images, evaluation.labels,
                                                                len(data.class_names)), record=record),
         }
-        face, regions = _region_example(run, evaluation)
-        figures["regions"] = run.figure("regions", (face, regions), lambda: plot_region_template(face, regions),
-                                        record=record)
+        subject = config.data.subject or default_subject(config.data.format)
+        scheme = resolve_region_scheme(config.regions, subject)
+        image, regions = _region_example(evaluation, scheme)
+        figures["regions"] = run.figure("regions", (image, regions, scheme.names),
+                                        lambda: plot_region_template(image, regions, scheme.names,
+                                                                     scheme.background), record=record)
     quirks = describe_dataset_quirks(data)
     return DataResult(data, {
         "source": data.source,
         "path": config.data.path,
+        "subject": subject,
+        "regions": scheme.kind,
+        "region_names": list(scheme.names),
         "image_shape": list(evaluation.images.shape[1:]),
         "evaluated_split": data.evaluated,
         "evaluated_label": data.evaluated_label,
@@ -55,7 +62,7 @@ def run_dataset(run: Run, results: Results) -> DataResult:
                                 if data.source == "synthetic" else []),
         "quirks": {"constant": quirks.constant, "duplicates": quirks.duplicates},
         "figures": figures,
-    })
+    }, scheme)
 
 
 def _design_facts(synthetic, data) -> dict:
@@ -71,12 +78,12 @@ def _design_facts(synthetic, data) -> dict:
             "occluders": {"glasses": design.glasses, "hands": design.hands, "hair": design.hair}}
 
 
-def _region_example(run: Run, evaluation) -> tuple[np.ndarray, np.ndarray]:
-    """Synthetic faces: one face and its exact regions; real faces: the mean face and the template."""
-    if evaluation.regions is not None:
+def _region_example(evaluation, scheme: RegionScheme) -> tuple[np.ndarray, np.ndarray]:
+    """Synthetic faces: one face and its exact regions; other data: the mean image and the scheme's template."""
+    if evaluation.regions is not None and scheme.kind == "face":
         return evaluation.images[0], evaluation.regions[0]
-    mean_face = evaluation.images.mean(axis=0)
-    return mean_face, template_region_map(mean_face.shape[:2], run.config.regions)
+    mean_image = evaluation.images.mean(axis=0)
+    return mean_image, scheme.template(mean_image.shape[:2])
 
 
 def _shares(counts: dict[str, int]) -> dict[str, float]:

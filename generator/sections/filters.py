@@ -14,7 +14,6 @@ from generator.explain.filters import compute_filter_patterns
 from generator.figures.filters import plot_feature_maps, plot_filter_grid
 from generator.results import FiltersResult, Results
 from generator.sections.regions import region_maps_for
-from generator.vocabulary import REGIONS
 
 FILTERS_STEP_VERSION = 1
 GRID_COLUMNS = 8
@@ -47,7 +46,7 @@ def run_filters(run: Run, results: Results) -> FiltersResult:
                                        record=record),
         }
     gain = patterns.final_activation - patterns.start_activation
-    feature_regions = region_maps_for(run.config, samples.split.take(np.array([index])), image.shape[:2])[0]
+    feature_regions = region_maps_for(results.data.regions, samples.split.take(np.array([index])), image.shape[:2])[0]
     groups = describe_filter_groups(patterns.patterns, patterns.dead, GRID_COLUMNS, high - low)
     return FiltersResult(layer, patterns, maps, {
         "available": True,
@@ -63,7 +62,8 @@ def run_filters(run: Run, results: Results) -> FiltersResult:
         "raised": int(np.sum(gain > 0)),
         "feature_image": {"class": samples.classes[index], "row": int(samples.split.rows[index])},
         "groups": groups,
-        "response": describe_feature_response(maps, feature_regions, REGIONS, top=5, columns=GRID_COLUMNS),
+        "response": describe_feature_response(maps, feature_regions, results.data.regions.names, top=5,
+                                                columns=GRID_COLUMNS),
         "orientation_match": describe_orientation_match(maps, samples.split.images[index], groups["patterns"],
                                                         GRID_COLUMNS),
         "figures": figures,

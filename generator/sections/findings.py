@@ -5,12 +5,11 @@ from __future__ import annotations
 from generator.analysis.findings import describe_flags
 from generator.results import Results
 
-BACKGROUND = "outside"
-
 
 def describe_all_flags(results: Results) -> list[dict]:
     """Every flag of every method whose regions the sections described, then section 5's."""
     per_method = {**results.saliency.facts["regions"], **results.cams.facts.get("regions", {}),
                   "lime": results.lime.facts["regions"]}
-    flags = [flag for method, regions in per_method.items() for flag in describe_flags(regions, method, BACKGROUND)]
+    background = results.data.regions.background
+    flags = [flag for method, regions in per_method.items() for flag in describe_flags(regions, method, background)]
     return flags + results.trust.facts.get("flags", [])

@@ -15,7 +15,6 @@ from generator.figures.lime_overlay import plot_lime
 from generator.results import LimeSectionResult, Results
 from generator.sections.regions import describe_method_regions, region_maps_for
 from generator.sections.settings import explain_settings
-from generator.vocabulary import REGIONS
 
 LIME_STEP_VERSION = 1
 
@@ -43,12 +42,13 @@ def run_lime(run: Run, results: Results) -> LimeSectionResult:
                             lambda: plot_lime(shown, explained, colours), record=record)
     own_class = tuple(explained[:len(images)])
     own_maps = np.stack([r.weight_map for r in own_class])
-    region_maps = region_maps_for(run.config, samples.split, images.shape[1:3])
+    region_maps = region_maps_for(results.data.regions, samples.split, images.shape[1:3])
+    names = results.data.regions.names
     return LimeSectionResult(own_class, tuple(explained[len(images):]), tuple(int(i) for i in wrong), {
         "settings": asdict(settings),
         "colours": colours,
-        "regions": describe_method_regions(run.config, results, "lime", np.maximum(own_maps, 0)),
-        "superpixels": {cls: {**describe_lime_regions(r.segments, r.weights, region, REGIONS),
+        "regions": describe_method_regions(results, "lime", np.maximum(own_maps, 0)),
+        "superpixels": {cls: {**describe_lime_regions(r.segments, r.weights, region, names),
                               "fit_r2": round(r.score, 4)}
                         for cls, r, region in zip(samples.classes, own_class, region_maps)},
         "segments": [int(r.segments.max()) + 1 for r in explained],

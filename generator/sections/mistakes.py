@@ -28,7 +28,6 @@ from generator.figures.saliency import displayable
 from generator.results import MistakesResult, Results
 from generator.sections.regions import region_maps_for
 from generator.sections.settings import explain_settings
-from generator.vocabulary import REGIONS
 
 MISTAKES_STEP_VERSION = 1
 MEASURED_IMAGES = 50           # at most this many images of a pair go into its Grad-CAM region facts
@@ -63,8 +62,8 @@ def _explain_pair(run: Run, results: Results, pair: dict, record) -> dict:
                       (model.model_id, images, true, predicted, len(shown), results.cams.layer,
                        run.config.methods.lime, run.config.seed),
                       lambda: _maps(run, results, images, true, predicted, len(shown)), record)
-    regions = region_maps_for(run.config, split.take(picked), images.shape[1:3])
-    contrasts = {key: contrast_evidence(wrong, right, regions[:len(wrong)], REGIONS)
+    regions = region_maps_for(results.data.regions, split.take(picked), images.shape[1:3])
+    contrasts = {key: contrast_evidence(wrong, right, regions[:len(wrong)], results.data.regions.names)
                  for key, (wrong, right) in _comparable(maps).items()}
     design = _designed_pair(results, pair)
     cams = {f"gradcam_{side}": maps["gradcam"][side][:len(shown)]

@@ -73,7 +73,7 @@ def _load(run: Run, data: Dataset) -> ReportModel:
     if shape[:2] != data.train.images.shape[1:3]:
         notes.append("resized")
     if shape[2] != data.train.images.shape[3]:
-        notes.append("channels-replicated")
+        notes.append("channels-replicated" if shape[2] > data.train.images.shape[3] else "channels-to-gray")
     scale = settings.input_scale
     return ReportModel(loaded.model, model_digest(loaded.model, scale), str(settings.path), shape, scale, tuple(notes))
 

@@ -24,6 +24,6 @@ def run_saliency(run: Run, results: Results) -> SaliencyResult:
             "saliency", SALIENCY_STEP_VERSION, (model.model_id, images, targets, settings),
             lambda: {key: explain(model.keras, images, targets) for key, explain in methods.items()}, record)
         figure = run.figure("saliency", (images, maps), lambda: plot_saliency(images, maps), record=record)
-    regions = {key: describe_method_regions(run.config, results, key, maps[key]) for key in methods}
+    regions = {key: describe_method_regions(results, key, maps[key]) for key in methods}
     return SaliencyResult(maps, {"settings": asdict(settings), "methods": list(methods), "regions": regions,
                                  "figures": {"saliency": figure}})

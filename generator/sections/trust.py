@@ -11,7 +11,6 @@ from typing import NamedTuple
 
 import numpy as np
 
-from generator.analysis.regions import template_region_map
 from generator.analysis.trust import (
     MIN_GAIN,
     SIGNIFICANCE,
@@ -33,7 +32,6 @@ from generator.figures.trust import plot_deletion_insertion, plot_randomisation_
 from generator.progress import counted
 from generator.results import Results, TrustResult
 from generator.sections.settings import explain_settings
-from generator.vocabulary import OUTSIDE
 
 TRUST_STEP_VERSION = 3  # 3: SmoothGrad noise independent of the batch
 RANDOMISATION_STEP_VERSION = 4  # 4: judged stages (trust.sanity_stages), the trained maps from sections 1 and 4
@@ -73,12 +71,13 @@ def run_trust(run: Run, results: Results) -> TrustResult:
         lime = _randomisation(run, model, sampled, {"lime": explain["lime"]}, run.config.methods.lime, lime_maps,
                               record, explainers_over([BY_KEY["lime"]], explain_settings(run.config, model)))
     check = judged(merged(others, lime), settings.sanity_threshold)
-    masks, mask_kind = _masks(run, evaluation, pick, measured.images.shape[1:3])
-    localisation = {m: compute_localisation(maps[m], masks) for m in maps}
-    sample_masks, _ = _masks(run, samples.split, slice(None), measured.images.shape[1:3])
-    localisation["lime"] = compute_localisation(lime_maps["lime"], sample_masks)
+    scheme, shape = results.data.regions, measured.images.shape[1:3]
+    masks, mask_kind = _masks(scheme, evaluation, pick, shape)
+    sample_masks, _ = _masks(scheme, samples.split, slice(None), shape)
+    localisation = _localisation(maps, masks, lime_maps, sample_masks)
     agreement = compute_agreement(maps, measured.targets, data.class_names, settings.agreement_threshold)
-    lift = {m: _lift_by_class(localisation[m], measured.targets, data.class_names) for m in maps}
+    lift = {m: _lift_by_class(localisation[m], measured.targets, data.class_names) for m in maps} \
+        if localisation else {}
     image_sets = {"evaluation": (curves, len(measured.images)), "samples": (lime_curves, len(sampled.images))}
     versus_random = {**compare_with_random(curves), **compare_with_random(lime_curves)}
     return TrustResult({
@@ -97,17 +96,14 @@ def run_trust(run: Run, results: Results) -> TrustResult:
                         "insertion_auc": _r(result.insertion[m].mean_auc),
                         **versus_random[m],
                         **_sanity(check, m),
-                        "pointing_game": _r(localisation[m].pointing_game),
-                        "mass_inside": _r(localisation[m].mean_mass_share),
-                        "mask_area": _r(localisation[m].mean_area_share),
-                        "mass_lift": _r(localisation[m].mean_mass_share / max(localisation[m].mean_area_share, 1e-9))}
+                        **_localisation_facts(localisation.get(m))}
                     for name, (result, _) in image_sets.items() for m in result.deletion},
         "random_rule": {"standard_errors": SIGNIFICANCE, "min_gain": MIN_GAIN},
         "sanity_threshold": check.threshold,
         "stages": list(check.stage_names),
         "all_stages": [stage[0] for stage in check.stages],
         "head_stages": list(check.stage_names[:check.head]),
-        "mask_area": _r(localisation["saliency"].mean_area_share),
+        "mask_area": _localisation_facts(localisation.get("saliency"))["mask_area"],
         "agreement": _agreement_facts(agreement),
         "localisation_by_class": lift,
         "low_localisation": settings.low_localisation,
@@ -193,11 +189,33 @@ def _figures(run: Run, curves, lime_curves, check, sample_images) -> dict:
     }
 
 
-def _masks(run: Run, evaluation, pick, shape) -> tuple[np.ndarray, str]:
-    """The synthetic evidence masks, or the face (every template region but `outside`) on real faces."""
+def _masks(scheme, evaluation, pick, shape) -> tuple[np.ndarray | None, str]:
+    """The synthetic evidence masks, the face (every template region but `outside`) on real faces,
+    or none where no mask means anything (data that are not faces)."""
+    if scheme.kind != "face":
+        return None, "none"
     if evaluation.evidence is not None and evaluation.evidence.shape[1:] == tuple(shape):
         return evaluation.evidence[pick], "evidence"
-    return template_region_map(shape, run.config.regions) != OUTSIDE, "face"
+    return scheme.subject_mask(tuple(shape)), "face"
+
+
+def _localisation(maps: dict, masks, lime_maps: dict, sample_masks) -> dict:
+    """Method -> localisation against the masks; empty where there are no masks."""
+    if masks is None:
+        return {}
+    localisation = {m: compute_localisation(maps[m], masks) for m in maps}
+    localisation["lime"] = compute_localisation(lime_maps["lime"], sample_masks)
+    return localisation
+
+
+def _localisation_facts(result) -> dict:
+    """A method's pointing game, mass inside the mask, the mask's area and their ratio (null:
+    not measured, as where the data have no meaningful mask)."""
+    if result is None:
+        return dict.fromkeys(("pointing_game", "mass_inside", "mask_area", "mass_lift"))
+    return {"pointing_game": _r(result.pointing_game), "mass_inside": _r(result.mean_mass_share),
+            "mask_area": _r(result.mean_area_share),
+            "mass_lift": _r(result.mean_mass_share / max(result.mean_area_share, 1e-9))}
 
 
 def _lift_by_class(result, targets, class_names) -> dict:
