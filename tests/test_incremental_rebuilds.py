@@ -187,12 +187,15 @@ def test_changing_lime_samples_recomputes_lime_and_nothing_before_it(project, mo
     assert facts["lime"]["settings"]["num_samples"] == 60
 
 
-def test_lime_colours_redraw_the_lime_figure_and_compute_nothing(project, monkeypatch):
+def test_lime_colours_redraw_the_lime_figures_and_compute_nothing(project, monkeypatch):
+    """The LIME figure and each mistakes figure (LIME tints beside Grad-CAM) are redrawn."""
     seen = watch(monkeypatch)
     generate(project, "figures.lime_colours=green-red")
-    assert seen.calls == Counter({"draw figure": 1})
-    assert set(seen.steps) == {"figure"} and set(seen.figures) == {"lime"}, (seen.steps, seen.figures)
     docs = project.parent / "docs"
+    mistakes = {Path(pair["figures"]["maps"]).stem
+                for pair in json.loads((docs / "facts.json").read_text())["confusions"]["pairs"]}
+    assert mistakes and seen.calls == Counter({"draw figure": 1 + len(mistakes)})
+    assert set(seen.steps) == {"figure"} and set(seen.figures) == {"lime"} | mistakes, (seen.steps, seen.figures)
     assert json.loads((docs / "facts.json").read_text())["lime"]["colours"] == "green-red"
     assert "raises (green) or lowers (red) the probability" in (docs / "lime.en.md").read_text()
     assert "提高（綠色）或降低（紅色）" in (docs / "lime.zh-TW.md").read_text()

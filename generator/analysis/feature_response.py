@@ -92,7 +92,10 @@ def _strongest(response: np.ndarray) -> np.ndarray:
 
 def _per_cell(edges: np.ndarray, energy: np.ndarray, shape: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
     """The image's edge orientation and energy averaged over the block of pixels behind each
-    feature-map cell (orientations averaged as doubled angles, weighted by energy)."""
+    feature-map cell (orientations averaged as doubled angles, weighted by energy). A grid finer
+    than the image (a model input larger than the data) takes each pixel for several cells."""
+    repeat = (-(-shape[0] // edges.shape[0]), -(-shape[1] // edges.shape[1]))
+    edges, energy = (np.repeat(np.repeat(a, repeat[0], axis=0), repeat[1], axis=1) for a in (edges, energy))
     rows = np.array_split(np.arange(edges.shape[0]), shape[0])
     cols = np.array_split(np.arange(edges.shape[1]), shape[1])
     angle = np.zeros(shape)

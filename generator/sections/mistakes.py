@@ -69,7 +69,7 @@ def _explain_pair(run: Run, results: Results, pair: dict, record) -> dict:
     cams = {f"gradcam_{side}": maps["gradcam"][side][:len(shown)]
             for side in ("wrong", "right") if "gradcam" in maps}
     limes = {f"lime_{side}": maps["lime"][side] for side in ("wrong", "right")}
-    shown_images = displayable(split.images[shown])
+    shown_images = displayable(images[:len(shown)])   # as the model sees them, like the maps
     scheme = run.config.figures.lime_colours
     figure = run.figure(_figure_name(pair),
                         (shown_images, cams, {key: [r.weight_map for r in v] for key, v in limes.items()}, scheme),

@@ -133,7 +133,8 @@ def _agreement_facts(agreement) -> dict:
     return {"methods": list(methods), "mean": _r(agreement.mean_agreement), "threshold": agreement.threshold,
             "pairs": pairs,
             "below": sum(p["below"] for p in pairs), "disagreeing": list(agreement.disagreeing),
-            "matrix": [[_r(v) for v in row] for row in matrix]}
+            "matrix": [[_r(v) for v in row] for row in matrix],
+            "blank": {m: int(n) for m, n in zip(methods, agreement.blank)}}
 
 
 class _Images(NamedTuple):
