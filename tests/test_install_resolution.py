@@ -16,6 +16,7 @@ import os
 import subprocess
 import sys
 import tomllib
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -83,22 +84,39 @@ def constraint_lines() -> list[str]:
     return [line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")]
 
 
-@pytest.mark.parametrize("target", TARGETS)
-def test_the_pinned_versions_resolve_with_wheels_only(target, tmp_path):
-    python, platforms, platform, tensorflow = TARGETS[target]
+def resolve(target: str, folder: Path) -> tuple[subprocess.CompletedProcess, Path]:
+    """pip's dry run for `target` in `folder`: its result and the report it writes."""
+    python, platforms, platform, _ = TARGETS[target]
     env = environment(python, platform)
-    for name in SOURCE_ONLY:
-        pytest.importorskip(name, reason=f"{name}'s requirements are read from its installed metadata")
-    constraints = tmp_path / "constraints.txt"
+    folder.mkdir(parents=True)
+    constraints, report = folder / "constraints.txt", folder / "report.json"
     constraints.write_text("\n".join(for_target(constraint_lines(), env)) + "\n")
-    report = tmp_path / "report.json"
     command = [sys.executable, "-m", "pip", "install", "--dry-run", "--quiet", "--ignore-installed",
-               "--only-binary=:all:", "--python-version", python, "--target", str(tmp_path / "target"),
+               "--only-binary=:all:", "--python-version", python, "--target", str(folder / "target"),
                "--constraint", str(constraints), "--report", str(report), "--timeout", "20", "--retries", "1"]
     for tag in platforms:
         command += ["--platform", tag]
     result = subprocess.run(command + for_target(project_requirements(), env), capture_output=True, text=True,
                             timeout=900, env=pip_environment())
+    return result, report
+
+
+@pytest.fixture(scope="module")
+def resolutions(tmp_path_factory) -> dict:
+    """Every target's dry run, run side by side (each mostly waits on the index)."""
+    for name in SOURCE_ONLY:
+        pytest.importorskip(name, reason=f"{name}'s requirements are read from its installed metadata")
+    folder = tmp_path_factory.mktemp("resolutions")
+    with ThreadPoolExecutor(max_workers=len(TARGETS)) as pool:
+        runs = {target: pool.submit(resolve, target, folder / target) for target in TARGETS}
+        return {target: run.result() for target, run in runs.items()}
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_the_pinned_versions_resolve_with_wheels_only(target, resolutions):
+    python, _, platform, tensorflow = TARGETS[target]
+    env = environment(python, platform)
+    result, report = resolutions[target]
     offline = [line for line in result.stderr.splitlines() if any(word in line for word in OFFLINE)]
     if result.returncode != 0 and offline:
         pytest.skip(f"pip cannot reach the package index: {offline[0].strip()[:200]}")
