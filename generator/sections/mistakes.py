@@ -120,10 +120,11 @@ def _comparable(maps: dict) -> dict[str, tuple[np.ndarray, np.ndarray]]:
 
 def _designed_facts(design: dict, contrasts: dict) -> dict:
     """The designed pair, each method's verdict on where the wrong class's evidence lies, and
-    whether the methods agree."""
+    whether the methods that name a region agree (None when fewer than two do)."""
     verdicts = {key: designed_cue_verdict(contrast.wrong, design["shared"], design["distinct"])
                 for key, contrast in contrasts.items()}
-    return {**design, "verdicts": verdicts, "agree": len(set(verdicts.values())) == 1}
+    named = [verdict for verdict in verdicts.values() if verdict != "none"]   # "none": no region stands out
+    return {**design, "verdicts": verdicts, "agree": len(set(named)) == 1 if len(named) > 1 else None}
 
 
 def _designed_pair(results: Results, pair: dict) -> dict | None:
