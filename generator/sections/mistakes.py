@@ -23,8 +23,8 @@ from generator.analysis.mistakes import (
 from generator.context import Run
 from generator.explain.cams import compute_cams
 from generator.explain.lime_method import compute_lime_for_classes
+from generator.figures.common import displayable
 from generator.figures.mistakes import plot_mistakes
-from generator.figures.saliency import displayable
 from generator.results import MistakesResult, Results
 from generator.sections.regions import region_maps_for
 from generator.sections.settings import explain_settings
