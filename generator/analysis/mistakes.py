@@ -120,33 +120,25 @@ def rank_correlation_test(x, y, seed: int = 0) -> tuple[float, float, float]:
 
 
 def explain_winners(distinctness: dict[str, float], accuracy: dict[str, float | None], seed: int = 0) -> dict:
-    """Distinctness beside accuracy over the classes with both: Spearman's rho, its one-sided
-    p-values, the verdict on "classes whose evidence is more distinct are recognised better":
-    "holds" (rho > 0, p_higher < SIGNIFICANCE_LEVEL), "opposite" (rho < 0, p_lower <
-    SIGNIFICANCE_LEVEL), "unclear" otherwise or with fewer than 4 classes; and each class's
-    place by distinctness and by accuracy (1: highest)."""
+    """Distinctness beside accuracy over the classes with both: the rank trend (see rank_trend) of
+    "classes whose evidence is more distinct are recognised better", and each class's place by
+    distinctness and by accuracy (1: highest)."""
     classes = [c for c in distinctness if accuracy.get(c) is not None]
-    if len(classes) < 4:
-        return {"classes": len(classes), "correlation": None, "p_higher": None, "p_lower": None,
-                "verdict": "unclear", "significance": SIGNIFICANCE_LEVEL, "distinctness_rank": {},
-                "accuracy_rank": {}, "best": []}
-    rho, p_higher, p_lower = rank_correlation_test([distinctness[c] for c in classes],
-                                                   [accuracy[c] for c in classes], seed)
-    verdict = ("holds" if rho > 0 and p_higher < SIGNIFICANCE_LEVEL
-               else "opposite" if rho < 0 and p_lower < SIGNIFICANCE_LEVEL else "unclear")
-    return {"classes": len(classes), "correlation": round(rho, 4), "p_higher": round(p_higher, 4),
-            "p_lower": round(p_lower, 4), "verdict": verdict,
-            "significance": SIGNIFICANCE_LEVEL, **_places_of(classes, distinctness, accuracy)}
+    places = (_places_of(classes, distinctness, accuracy) if len(classes) >= 4
+              else {"distinctness_rank": {}, "accuracy_rank": {}, "best": []})
+    return {"classes": len(classes), **rank_trend(distinctness, accuracy, seed),
+            "significance": SIGNIFICANCE_LEVEL, **places}
 
 
-def frequency_baseline(shares: dict[str, float], accuracy: dict[str, float | None], seed: int = 0) -> dict:
-    """The simpler explanation beside distinctness: classes seen more often in training are
-    recognised better. Spearman's rho of training share against accuracy, its one-sided p-values
-    and the same verdicts as explain_winners ("holds", "opposite", "unclear")."""
-    classes = [c for c in shares if accuracy.get(c) is not None]
+def rank_trend(values: dict[str, float], accuracy: dict[str, float | None], seed: int = 0) -> dict:
+    """Whether classes with higher `values` are recognised better, over the classes with both:
+    Spearman's rho, its one-sided permutation p-values and a verdict: "holds" (rho > 0, p_higher
+    < SIGNIFICANCE_LEVEL), "opposite" (rho < 0, p_lower < SIGNIFICANCE_LEVEL), "unclear"
+    otherwise or with fewer than 4 classes. Used for distinctness and for training frequency."""
+    classes = [c for c in values if accuracy.get(c) is not None]
     if len(classes) < 4:
         return {"correlation": None, "p_higher": None, "p_lower": None, "verdict": "unclear"}
-    rho, p_higher, p_lower = rank_correlation_test([shares[c] for c in classes], [accuracy[c] for c in classes], seed)
+    rho, p_higher, p_lower = rank_correlation_test([values[c] for c in classes], [accuracy[c] for c in classes], seed)
     verdict = ("holds" if rho > 0 and p_higher < SIGNIFICANCE_LEVEL
                else "opposite" if rho < 0 and p_lower < SIGNIFICANCE_LEVEL else "unclear")
     return {"correlation": round(rho, 4), "p_higher": round(p_higher, 4), "p_lower": round(p_lower, 4),

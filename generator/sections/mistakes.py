@@ -17,8 +17,8 @@ from generator.analysis.mistakes import (
     designed_cue_verdict,
     drawn_facts,
     explain_winners,
-    frequency_baseline,
     mistaken_images,
+    rank_trend,
 )
 from generator.context import Run
 from generator.explain.cams import compute_cams
@@ -150,4 +150,4 @@ def _winners(run: Run, results: Results) -> dict | None:
     return {"method": WINNER_METHOD, "distinctness": distinct,
             "images": {name: int(counts[k]) for k, name in enumerate(names) if counts[k]},
             **explain_winners(distinct, accuracy, run.config.seed),
-            "training_shares": shares, "frequency": frequency_baseline(shares, accuracy, run.config.seed)}
+            "training_shares": shares, "frequency": rank_trend(shares, accuracy, run.config.seed)}
