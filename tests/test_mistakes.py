@@ -178,7 +178,8 @@ def drift_project(tmp_path_factory, shared_cache):
     return build_tiny(tmp_path_factory.mktemp("drift"), shared_cache,
                       "data.synthetic.drifts={Fear: [Surprise], Surprise: [Fear]}", "data.synthetic.ambiguity=0.8",
                       "trust.enabled=false",   # and the sections the page does not read kept small:
-                      "methods.filters.steps=10", "methods.saliency.smooth_samples=4", "methods.cams.class_mean_images=5")
+                      "methods.filters.steps=10", "methods.saliency.smooth_samples=4",
+                      "methods.cams.class_mean_images=5")
 
 
 @pytest.mark.slow
