@@ -33,6 +33,8 @@ QUICK_ARGS = {
     "lime": ["--samples", "300", "--epochs", "2"],
     "trust": ["--epochs", "1", "--eval-per-class", "2", "--steps", "10"],
     "scorecam": ["--images", "20", "--epochs", "1"],
+    "gradient_cams": ["--images", "20", "--epochs", "1"],
+    "folding": ["--images", "500"],
     "saliency": ["--images", "7", "--samples", "5", "--epochs", "1"],
     "build": ["--set", "data.synthetic.per_class=30", "--set", "model.epochs=2",
               "--set", "methods.lime.num_samples=100", "--set", "methods.filters.steps=10"],
@@ -170,6 +172,18 @@ def _scorecam(name: str, r: dict) -> list[Row]:
                 f"tf-keras-vis Scorecam {r['tf_keras_vis_s']:.2f} s", r["ratio"], "faster")]
 
 
+def _gradient_cams(name: str, r: dict) -> list[Row]:
+    return [Row(name, f"{r['images']} images, Grad-CAM, Grad-CAM++ and Layer-CAM",
+                f"{r['product_s']:.2f} s (maps within {r['max_relative_difference']:.0e})",
+                f"tf-keras-vis, a pass each {r['tf_keras_vis_s']:.2f} s", r["ratio"], "faster")]
+
+
+def _folding(name: str, r: dict) -> list[Row]:
+    return [Row(name, f"{item['model']} forward, {r['images']} images",
+                f"{item['folded_s']:.2f} s (probabilities within {item['max_probability_difference']:.0e})",
+                f"unfolded {item['model_s']:.2f} s", item["ratio"], "faster") for item in r["results"]]
+
+
 def _saliency(name: str, r: dict) -> list[Row]:
     return [Row(name, f"{item['images']} images, saliency + SmoothGrad ({r['samples']} copies)",
                 f"{item['product_s']:.2f} s (maps within {item['max_relative_difference']:.0e})",
@@ -190,7 +204,8 @@ def _generic(name: str, r: dict) -> list[Row]:
 
 
 SUMMARIES = {"csv": _csv, "filters": _filters, "lime": _lime, "trust": _trust, "scorecam": _scorecam,
-             "saliency": _saliency, "build": _build, "real_models": _build}
+             "gradient_cams": _gradient_cams, "folding": _folding, "saliency": _saliency, "build": _build,
+             "real_models": _build}
 
 
 def print_table(rows: list[Row]) -> None:

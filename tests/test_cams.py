@@ -259,3 +259,43 @@ def test_a_layer_followed_only_by_pooling_has_a_uniform_gradient(model, data):
         keras.layers.GlobalAveragePooling2D()(features)))
     assert gradient_is_uniform(pooled, images, labels, "features")
     assert not gradient_is_uniform(model, images, labels, "bars")       # max pooling: one position counts
+
+
+def test_gradient_cams_equal_tf_keras_vis_from_one_gradient():
+    """Grad-CAM, Grad-CAM++ and Layer-CAM of one compiled call are tf-keras-vis's maps; the other
+    methods on the same images and weights reuse that call, and changed weights are noticed."""
+    import warnings
+
+    from tf_keras_vis.gradcam import Gradcam
+    from tf_keras_vis.gradcam_plus_plus import GradcamPlusPlus
+    from tf_keras_vis.layercam import Layercam
+    from tf_keras_vis.utils.model_modifiers import ReplaceToLinear
+    from tf_keras_vis.utils.scores import CategoricalScore
+
+    from generator import usage
+    from generator.explain.cams import GradientCams
+
+    keras.utils.set_random_seed(5)
+    inputs = keras.Input((16, 16, 2))
+    x = keras.layers.Conv2D(6, 3, activation="relu", name="conv")(inputs)
+    x = keras.layers.Dense(4)(keras.layers.Flatten()(keras.layers.MaxPooling2D(2)(x)))
+    model = keras.Model(inputs, keras.layers.Activation("softmax")(keras.layers.Activation("tanh")(x)))
+    linear = Gradcam(model, model_modifier=ReplaceToLinear(), clone=True).model
+    images = np.random.default_rng(6).random((12, 16, 16, 2)).astype(np.float32)
+    targets = np.arange(12) % 4
+    cams = GradientCams(linear, "conv")
+    calls = usage.TOTAL.calls
+    ours = {method: cams(method, images, targets) for method in ("gradcam", "gradcam++", "layercam")}
+    assert usage.TOTAL.calls - calls == 1
+    kinds = {"gradcam": Gradcam, "gradcam++": GradcamPlusPlus, "layercam": Layercam}
+    for method, kind in kinds.items():
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore")
+            theirs = kind(linear, model_modifier=None, clone=False)(
+                CategoricalScore(targets.tolist()), images, penultimate_layer="conv",
+                seek_penultimate_conv_layer=False, expand_cam=False, normalize_cam=False)
+        assert ours[method].shape == (12, 14, 14) and np.abs(ours[method]).max() > 0, method
+        np.testing.assert_allclose(ours[method], theirs, rtol=1e-4, atol=1e-5 * np.abs(theirs).max(), err_msg=method)
+    linear.get_layer("conv").kernel.assign(np.asarray(linear.get_layer("conv").kernel) * -1.0)
+    assert not np.allclose(cams("gradcam", images, targets), ours["gradcam"])
+    assert usage.TOTAL.calls - calls == 2

@@ -8,8 +8,9 @@ Jiang et al., LayerCAM, IEEE TIP 2021, https://doi.org/10.1109/TIP.2021.3089943
 
 from __future__ import annotations
 
-import warnings
+import hashlib
 import weakref
+from collections import OrderedDict
 from dataclasses import dataclass
 from functools import partial
 
@@ -21,7 +22,7 @@ from generator.explain.common import linear_clone, rescale_each
 METHODS = ("gradcam", "gradcam++", "scorecam", "layercam")
 MASKED_BUDGET = 2_500_000  # Score-CAM: masked input values per compiled model call
 EPSILON = 1e-7             # keras.backend.epsilon(), as tf-keras-vis scales the masks
-_EXPLAINERS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()   # linear clone -> {(method, layer): explainer}
+_EXPLAINERS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()   # linear clone -> {key: explainer}
 
 
 @dataclass(frozen=True)
@@ -178,33 +179,87 @@ def gradient_is_uniform(model, images: np.ndarray, targets, layer_name: str, tol
 def _explainer(model, method: str, layer_name: str, scorecam_channels: int | None = None):
     """callable(images, targets) -> raw maps of `method` at `layer_name`, made once per model
     (its compiled functions are reused), on the model's linear clone."""
-    from tf_keras_vis.gradcam import Gradcam
-    from tf_keras_vis.gradcam_plus_plus import GradcamPlusPlus
-    from tf_keras_vis.layercam import Layercam
-
     if method not in METHODS:
         raise ValueError(f"unknown CAM method {method!r}; choose from: {', '.join(METHODS)}")
     linear = linear_clone(model)
     made = _EXPLAINERS.setdefault(linear, {})
-    key = (method, layer_name, scorecam_channels if method == "scorecam" else None)
-    if key not in made:
-        kinds = {"gradcam": Gradcam, "gradcam++": GradcamPlusPlus, "layercam": Layercam}
-        made[key] = (ScoreCam(linear, layer_name, scorecam_channels) if method == "scorecam"
-                     else partial(_gradient_cam, kinds[method](linear, model_modifier=None, clone=False),
-                                  layer_name))
-    return made[key]
+    if method == "scorecam":
+        key = (method, layer_name, scorecam_channels)
+        if key not in made:
+            made[key] = ScoreCam(linear, layer_name, scorecam_channels)
+        return made[key]
+    if ("gradient", layer_name) not in made:
+        made[("gradient", layer_name)] = GradientCams(linear, layer_name)
+    return partial(made[("gradient", layer_name)], method)
 
 
-def _gradient_cam(visualiser, layer_name, images, targets) -> np.ndarray:
-    """Raw (n, h, w) maps of a tf-keras-vis gradient CAM at the layer's resolution, after ReLU, before scaling."""
-    from tf_keras_vis.utils.scores import CategoricalScore
+class GradientCams:
+    """Grad-CAM, Grad-CAM++ and Layer-CAM of one layer of a model with linear outputs, from one
+    gradient: raw maps (n, h, w) at the layer's resolution, after ReLU.
 
-    with warnings.catch_warnings():  # tf-keras-vis passes the single input as a list
-        warnings.filterwarnings("ignore", message="The structure of `inputs`")
-        cams = visualiser(CategoricalScore(targets.tolist()), images, penultimate_layer=layer_name,
-                          seek_penultimate_conv_layer=False, expand_cam=False, normalize_cam=False)
-    usage.count(len(images))
-    return np.asarray(cams, dtype=np.float32).reshape(len(images), *np.shape(cams)[-2:])
+    The computations of tf-keras-vis's Gradcam, GradcamPlusPlus and Layercam (same formulas,
+    see _batch_maps), which take the same activations and gradient of the target's score three
+    times, each in an eager pass. Here one compiled call per batch gives all three, and the
+    maps of the most recent batches are kept, so the other two methods on the same images,
+    targets and weights cost nothing: benchmarks/bench_gradient_cams.py measures the difference
+    and the agreement.
+    """
+
+    KEPT = 64   # batches whose maps are kept
+
+    def __init__(self, model, layer_name: str):
+        import keras
+        import tensorflow as tf
+
+        self.model = model
+        self.probe = keras.Model(model.inputs[0], [model.get_layer(layer_name).output, model.outputs[0]])
+        image_shape = tuple(int(size) for size in model.inputs[0].shape[1:])
+        self._maps = tf.function(self._batch_maps, input_signature=[   # one trace for every batch size
+            tf.TensorSpec((None, *image_shape), tf.float32), tf.TensorSpec((None,), tf.int64)])
+        self._recent: OrderedDict = OrderedDict()
+
+    def __call__(self, method: str, images: np.ndarray, targets) -> np.ndarray:
+        images = np.ascontiguousarray(images, dtype=np.float32)
+        targets = np.ascontiguousarray(np.broadcast_to(np.asarray(targets, dtype=np.int64), (len(images),)))
+        key = (_digest([images, targets]), _digest(self.model.get_weights()))
+        if key not in self._recent:
+            self._recent[key] = dict(zip(("gradcam", "gradcam++", "layercam"),
+                                         (np.asarray(m) for m in self._maps(images, targets))))
+            usage.count(len(images))
+            while len(self._recent) > self.KEPT:
+                self._recent.popitem(last=False)
+        return self._recent[key][method]
+
+    def _batch_maps(self, images, targets):
+        import tensorflow as tf
+
+        with tf.GradientTape(watch_accessed_variables=False) as tape:
+            tape.watch(images)
+            activations, scores = self.probe(images, training=False)                  # (b, h, w, k), (b, K)
+            chosen = tf.gather(scores, targets, axis=1, batch_dims=1)                   # (b,)
+        grads = tape.gradient(chosen, activations)
+        gradcam = tf.einsum("bhwk,bk->bhw", activations, tf.reduce_mean(grads, axis=(1, 2)))
+        layercam = tf.reduce_sum(activations * tf.nn.relu(grads), axis=-1)
+        first = tf.exp(chosen)[:, None, None, None] * grads                             # Grad-CAM++
+        second = first * grads
+        third = second * grads
+        denominator = second * 2.0 + third * tf.reduce_sum(activations, axis=(1, 2), keepdims=True)
+        alphas = second / (denominator + tf.cast(second == 0.0, second.dtype))
+        total = tf.reduce_sum(alphas, axis=(1, 2), keepdims=True)
+        alphas = alphas / (total + tf.cast(total == 0.0, total.dtype))
+        weights = tf.reduce_sum(tf.nn.relu(first) * alphas, axis=(1, 2), keepdims=True)
+        plusplus = tf.reduce_sum(weights * activations, axis=-1)
+        return tf.nn.relu(gradcam), tf.nn.relu(plusplus), tf.nn.relu(layercam)
+
+
+def _digest(arrays) -> bytes:
+    """A digest of the arrays' shapes and bytes."""
+    hasher = hashlib.blake2b(digest_size=16)
+    for array in arrays:
+        array = np.ascontiguousarray(array)
+        hasher.update(repr(array.shape).encode())
+        hasher.update(array.data)
+    return hasher.digest()
 
 
 def _to_input_size(cams: np.ndarray, size: tuple[int, int]) -> np.ndarray:

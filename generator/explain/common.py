@@ -2,30 +2,21 @@
 
 from __future__ import annotations
 
-import weakref
 from dataclasses import dataclass
 
 import numpy as np
 
 from generator.errors import UserError
-
-_LINEAR: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+from generator.explain.folding import folded_copy
 
 
 def linear_clone(model):
     """A copy of `model` whose output activation is linear (tf-keras-vis's ReplaceToLinear), so
-    gradients and scores are taken before softmax. Made once per model; at every later call its
-    weights are set from the model's, so it follows a model whose weights changed (the
-    randomisation check). The caller's model is never changed."""
-    from tf_keras_vis.saliency import Saliency
-    from tf_keras_vis.utils.model_modifiers import ReplaceToLinear
-
-    linear = _LINEAR.get(model)
-    if linear is None:
-        linear = _LINEAR[model] = Saliency(model, model_modifier=ReplaceToLinear(), clone=True).model
-    else:
-        linear.set_weights(model.get_weights())
-    return linear
+    gradients and scores are taken before softmax, with its batch normalisations folded (see
+    folding). Made once per model; at every later call its weights are set from the model's, so
+    it follows a model whose weights changed (the randomisation check). The caller's model is
+    never changed."""
+    return folded_copy(model, linear_output=True)
 
 
 def conv_layer_names(model) -> list[str]:

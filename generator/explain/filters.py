@@ -21,6 +21,7 @@ import numpy as np
 
 from generator import usage
 from generator.explain.feature_maps import activation_layer_types, response_layers
+from generator.explain.folding import folded_copy
 
 
 @dataclass(frozen=True)
@@ -83,18 +84,20 @@ def compute_filter_patterns(model, layer_name: str, steps: int = 100, seed: int 
 def _layer_models(model, layer_name):
     """(pre, activation): input -> the response before its last activation, and that activation.
 
-    The response is the one `compute_feature_maps` shows. A conv layer's own
-    activation is split off on a clone, so the caller's model is never changed.
+    The response is the one `compute_feature_maps` shows, read from the model's folded copy
+    (see folding). A conv layer's own activation is split off on a clone, so the caller's
+    model is never changed.
     """
     import keras
 
     chain = [model.get_layer(name) for name in response_layers(model, layer_name)]
     last = chain[-1]
+    folded = folded_copy(model)
     if isinstance(last, activation_layer_types()):
-        return keras.Model(model.inputs[0], last.input), last
+        return keras.Model(folded.inputs[0], folded.get_layer(last.name).input), last
     own = getattr(last, "activation", None)
     if len(chain) > 1 or own in (None, keras.activations.linear):
-        return keras.Model(model.inputs[0], last.output), keras.activations.linear
+        return keras.Model(folded.inputs[0], folded.get_layer(last.name).output), keras.activations.linear
     clone = keras.models.clone_model(model)
     clone.set_weights(model.get_weights())
     clone.get_layer(layer_name).activation = keras.activations.linear

@@ -13,6 +13,7 @@ import numpy as np
 
 from generator import usage
 from generator.errors import UserError
+from generator.explain.folding import compiled_outputs
 
 # Suits 48x48 grayscale faces: about 35-45 segments on real FER2013 faces, ~47 on noise.
 DEFAULT_SEGMENTATION = {"algorithm": "slic", "n_segments": 50, "compactness": 0.1, "sigma": 1.0}
@@ -142,17 +143,15 @@ def lime_maps_over(outputs, images: np.ndarray, targets, num_samples: int = 1000
 
 
 def batch_classifier(model, image_shape: tuple[int, ...]):
-    """(B, H, W, C) images in model scale -> (B, classes) float64 probabilities, compiled once; also
-    lime's classifier_fn (its RGB copies of a grayscale image are taken back to one channel)."""
-    import tensorflow as tf
-
+    """(B, H, W, C) images in model scale -> (B, classes) float64 probabilities of the model's
+    folded copy (see folding), compiled once; also lime's classifier_fn (its RGB copies of a
+    grayscale image are taken back to one channel)."""
     channels = image_shape[-1]
-    forward = tf.function(lambda x: model(x, training=False),
-                          input_signature=[tf.TensorSpec((None, *image_shape), tf.float32)])
+    forward = compiled_outputs(model)
 
     def classify(batch: np.ndarray) -> np.ndarray:
         batch = batch[..., :1] if channels == 1 else batch
-        return np.asarray(forward(tf.constant(batch, dtype=tf.float32))).astype(np.float64)
+        return np.asarray(forward(np.asarray(batch, dtype=np.float32))).astype(np.float64)
 
     return classify
 

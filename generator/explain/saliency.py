@@ -60,13 +60,15 @@ def _gradient_magnitudes(model, images: np.ndarray, targets: np.ndarray) -> np.n
 
 def _gradient_function(model):
     """Compiled |gradient| of the target's pre-softmax score (on the model's linear clone), made
-    once per model."""
+    and traced once per model."""
     import tensorflow as tf
 
     linear = linear_clone(model)
     gradient = _GRADIENTS.get(linear)
     if gradient is None:
-        @tf.function(reduce_retracing=True)
+        shape = tuple(int(size) for size in linear.inputs[0].shape[1:])
+
+        @tf.function(input_signature=[tf.TensorSpec((None, *shape), tf.float32), tf.TensorSpec((None,), tf.int64)])
         def gradient(images, targets):
             with tf.GradientTape() as tape:
                 tape.watch(images)

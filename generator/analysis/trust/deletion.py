@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from generator import usage
+from generator.explain.folding import compiled_outputs
 
 BASELINES = ("blur", "mean", "zero")
 BLUR_SIGMA = 1 / 12       # Gaussian sigma of the "blur" baseline, as a share of the image height
@@ -99,7 +100,7 @@ def compute_deletion_insertion(model, images: np.ndarray, targets, maps: dict, s
     ranks = pixel_orders(maps, images.shape[:3], seed)    # (N, methods + random, P)
     if batch_size is None:
         batch_size = max(1, PIXEL_BUDGET // images[0].size)
-    predict = _Predictor(model, images.shape[1:], batch_size)
+    predict = _Predictor(model, batch_size)
     backgrounds = baseline_images(images, baseline)
     fractions = np.linspace(0.0, 1.0, steps + 1)
     counts = np.round(fractions * images.shape[1] * images.shape[2]).astype(np.int64)
@@ -183,15 +184,13 @@ def _inner_steps(predict, images, backgrounds, targets, ranks, counts) -> np.nda
 
 
 class _Predictor:
-    """model(x, training=False) compiled once for any batch length; counts calls and images."""
+    """The model's outputs (of its folded copy, see folding) compiled once for any batch length;
+    counts calls and images."""
 
-    def __init__(self, model, image_shape, batch_size: int):
-        import tensorflow as tf
-
+    def __init__(self, model, batch_size: int):
         self.batch_size = max(1, int(batch_size))
         self.calls = self.images = 0
-        self._forward = tf.function(lambda x: model(x, training=False), reduce_retracing=True,
-                                    input_signature=[tf.TensorSpec((None, *image_shape), tf.float32)])
+        self._forward = compiled_outputs(model)
 
     def __call__(self, batch: np.ndarray, targets: np.ndarray) -> np.ndarray:
         """Target-class outputs (B,) of one compiled call."""

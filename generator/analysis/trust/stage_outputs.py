@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from generator.explain.folding import folded_copy
+
 Tensor = tuple[str, int]   # a layer's output: (layer name, output index)
 INPUT: Tensor = ("", 0)    # the model's input (a copy's input layer has another name)
 
@@ -47,29 +49,25 @@ class StageOutputs:
         import keras
         import tensorflow as tf
 
+        trained, randomised = folded_copy(trained), folded_copy(randomised)
         self.needed = list(dict.fromkeys(t for entry in entries for t in entry if t != INPUT))
         self.entries = entries
+        self._lower = keras.Model(trained.inputs[0], [_tensor(trained, t) for t in self.needed]) if self.needed else None
+        self._parts = [keras.Model(_one_or_list([_tensor(randomised, t) for t in entry]), randomised.outputs[0])
+                       for entry in entries]
         shape = tuple(int(size) for size in trained.inputs[0].shape[1:])
-        spec = [tf.TensorSpec((None, *shape), tf.float32)]
-        lower = keras.Model(trained.inputs, [_tensor(trained, t) for t in self.needed]) if self.needed else None
-        self._lower = None if lower is None else tf.function(lambda x: _as_list(lower(x, training=False)),
-                                                            input_signature=spec)
-        self._parts = [self._part(keras, tf, randomised, entry) for entry in entries]
-
-    @staticmethod
-    def _part(keras, tf, randomised, entry: list[Tensor]):
-        part = keras.Model([_tensor(randomised, t) for t in entry], randomised.outputs[0])
-        return tf.function(lambda *xs: part(list(xs) if len(xs) > 1 else xs[0], training=False),
-                           reduce_retracing=True)
+        self._outputs = tf.function(self._batch_outputs, input_signature=[tf.TensorSpec((None, *shape), tf.float32)])
 
     def __call__(self, batch: np.ndarray):
-        """The points' outputs for `batch`, one compiled call per point after the shared trained one."""
+        """The points' outputs for `batch`, in one compiled call: the shared trained part, then each point's."""
+        return np.asarray(self._outputs(np.asarray(batch, dtype=np.float32)))
+
+    def _batch_outputs(self, batch):
         import tensorflow as tf
 
-        batch = tf.constant(np.asarray(batch, dtype=np.float32))
-        values = dict(zip(self.needed, self._lower(batch))) if self._lower is not None else {}
+        values = dict(zip(self.needed, _as_list(self._lower(batch, training=False)))) if self._lower is not None else {}
         values[INPUT] = batch
-        return np.stack([np.asarray(part(*[values[t] for t in entry]))
+        return tf.stack([part(_one_or_list([values[t] for t in entry]), training=False)
                          for part, entry in zip(self._parts, self.entries)])
 
 
@@ -98,6 +96,11 @@ def _tensor(model, tensor: Tensor):
         return model.inputs[0]
     output = model.get_layer(tensor[0]).output
     return output[tensor[1]] if isinstance(output, (list, tuple)) else output
+
+
+def _one_or_list(values: list):
+    """A model's inputs as Keras wants them: one tensor alone, several as a list."""
+    return values[0] if len(values) == 1 else values
 
 
 def _as_list(values) -> list:
