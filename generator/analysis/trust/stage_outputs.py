@@ -52,7 +52,8 @@ class StageOutputs:
         trained, randomised = folded_copy(trained), folded_copy(randomised)
         self.needed = list(dict.fromkeys(t for entry in entries for t in entry if t != INPUT))
         self.entries = entries
-        self._lower = keras.Model(trained.inputs[0], [_tensor(trained, t) for t in self.needed]) if self.needed else None
+        needed = [_tensor(trained, t) for t in self.needed]
+        self._lower = keras.Model(trained.inputs[0], needed) if needed else None
         self._parts = [keras.Model(_one_or_list([_tensor(randomised, t) for t in entry]), randomised.outputs[0])
                        for entry in entries]
         shape = tuple(int(size) for size in trained.inputs[0].shape[1:])
