@@ -144,12 +144,19 @@ def test_a_flag_from_one_image_says_so_and_a_class_flag_gives_its_image_count(ti
     def flags(facts):
         facts["flags"] = [
             {"kind": "outside_face", "method": "lime", "basis": "sample", "class": "Surprise", "region": "outside",
-             "share": 0.7, "area": 0.55, "lift": 1.27, "images": 1},
+             "share": 0.7, "area": 0.55, "lift": 1.27, "denser": {}, "images": 1, "class_images": 1},
             {"kind": "outside_face", "method": "gradcam", "basis": "class", "class": "Fear", "region": "outside",
-             "share": 0.75, "area": 0.56, "lift": 1.34, "images": 8}]
+             "share": 0.75, "area": 0.56, "lift": 1.34, "denser": {}, "images": 8, "class_images": 8},
+            {"kind": "unique_region", "method": "gradcam", "basis": "class", "class": "Disgust", "region": "brows",
+             "share": 0.2, "area": 0.08, "lift": 2.5, "denser": {"nose": 3.1}, "images": 6, "class_images": 8}]
     pages = _render(tiny_project, flags)
-    trust = pages["en"]["trust"]
+    trust, zh = pages["en"]["trust"], pages["zh-TW"]["trust"]
     assert "**Surprise**, LIME: the maps concentrate on the background (70% of the mass on 55% of the pixels, " \
            "1.3× its area's share), in this sample image." in trust
-    assert "over 8 test images of the class" in trust
-    assert "僅就這張樣本影像而言" in pages["zh-TW"]["trust"] and "以該類別 8 張測試影像計算" in pages["zh-TW"]["trust"]
+    assert "over 8 test images of the class." in trust
+    assert "僅就這張樣本影像而言" in zh and "以該類別 8 張測試影像計算。" in zh
+    # Maps with no positive attribution left out are counted apart; a denser region under the mass floor is named.
+    assert ("over 6 test images of the class (2 more with no positive attribution left out). The nose is denser "
+            "than the eyebrows (3.1×) but holds under 10% of the mass, too little to name.") in pages["en"]["gradcam"]
+    assert "以該類別 6 張測試影像計算，另有 2 張沒有正值歸因、不計入）。鼻子相對於面積其實比眉毛更密集（3.1 倍）" \
+        in pages["zh-TW"]["gradcam"]

@@ -74,11 +74,12 @@ def test_ties_at_the_printed_precision_are_ties():
 
 
 def regions_of(**tops) -> dict:
-    """Region facts per class whose top region (and its numbers) are given: class=(region, share, area)."""
+    """Region facts per class whose top region (and its numbers) are given: class=(region, share, area);
+    each over 6 maps of its 8 test images."""
     by_class = {}
     for cls, (top, share, area) in tops.items():
         facts = describe_attribution_mean(np.zeros((1, 2, 2)), np.zeros((2, 2), np.uint8), REGIONS).as_dict()
-        facts.update(top=top, images=1, shares={**facts["shares"], **({top: share} if top else {})},
+        facts.update(top=top, images=6, shares={**facts["shares"], **({top: share} if top else {})},
                      area={**facts["area"], **({top: area} if top else {})},
                      lift={**facts["lift"], **({top: round(share / area, 4)} if top else {})})
         by_class[cls] = facts
@@ -91,12 +92,24 @@ def test_flags_name_a_concentrated_background_and_unique_regions():
     flags = describe_flags(regions, "gradcam", "outside")
     outside = [f for f in flags if f["kind"] == "outside_face"]
     assert outside == [{"method": "gradcam", "basis": "class", "kind": "outside_face", "class": "Fear",
-                        "region": "outside", "share": 0.7, "area": 0.55, "lift": 1.2727, "images": 8}]
+                        "region": "outside", "share": 0.7, "area": 0.55, "lift": 1.2727, "denser": {},
+                        "images": 6, "class_images": 8}]
     unique = [(f["class"], f["region"]) for f in flags if f["kind"] == "unique_region"]
     assert unique == [("Sad", "eyes"), ("Fear", "outside")]
     assert not any(f["kind"] == "common_region" for f in flags)
     assert json.loads(json.dumps(flags)) == flags
     assert not any(f["kind"] == "outside_face" for f in describe_flags(regions, "gradcam", None))
+
+
+def test_a_flag_names_the_denser_regions_that_hold_too_little_mass():
+    """Sad's eyes are its top region; its nose is denser for its area but holds under the rule's share."""
+    regions = regions_of(Happy=("mouth", 0.4, 0.05), Sad=("eyes", 0.3, 0.08))
+    sad = regions["by_class"]["Sad"]
+    sad["shares"]["nose"], sad["area"]["nose"], sad["lift"]["nose"] = 0.05, 0.01, 5.0
+    sad["shares"]["chin"], sad["area"]["chin"], sad["lift"]["chin"] = 0.06, 0.015, 4.0
+    flag = next(f for f in describe_flags(regions, "gradcam", "outside") if f["class"] == "Sad")
+    assert flag["region"] == "eyes" and flag["denser"] == {"nose": 5.0, "chin": 4.0}
+    assert list(flag["denser"]) == ["nose", "chin"]
 
 
 def test_a_top_region_tied_with_another_is_not_unique():

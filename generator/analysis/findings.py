@@ -65,7 +65,8 @@ def describe_flags(regions: dict, method: str, background: str | None) -> list[d
     when the regions have no background); {"kind": "unique_region", ...}: no other class has
     this top region; {"kind": "common_region", "region", "classes", ...}: every class (two or
     more) has the same top region. Each carries the method, the basis ("class": over the
-    class's test images; "sample": one image) and the numbers behind it.
+    class's test images; "sample": one image) and the numbers behind it; a class's flag, the
+    maps behind it (`images`: those with positive attribution) and the class's `class_images`.
     """
     by_class, basis = regions["by_class"], regions["basis"]
     flags = []
@@ -73,7 +74,8 @@ def describe_flags(regions: dict, method: str, background: str | None) -> list[d
         flags += [{"method": method, "basis": basis, **flag} for flag in rule(by_class, background)]
     for flag in flags:
         if "class" in flag:
-            flag["images"] = regions["images"][flag["class"]]
+            flag["images"] = by_class[flag["class"]]["images"]
+            flag["class_images"] = regions["images"][flag["class"]]
     return flags
 
 
@@ -112,5 +114,9 @@ FLAG_RULES = (flag_outside_face, flag_unique_regions, flag_common_region)
 
 
 def _numbers(facts: dict, region: str) -> dict:
-    return {"region": region, "share": facts["shares"][region], "area": facts["area"][region],
-            "lift": facts["lift"][region]}
+    """The region's share, area and lift, and the regions denser for their area that hold too little
+    of the mass to be named (region -> lift, densest first)."""
+    lift = facts["lift"][region]
+    denser = sorted(((r, v) for r, v in facts["lift"].items() if v is not None and v > lift), key=lambda rv: -rv[1])
+    return {"region": region, "share": facts["shares"][region], "area": facts["area"][region], "lift": lift,
+            "denser": dict(denser)}
