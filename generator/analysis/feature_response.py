@@ -30,7 +30,7 @@ def describe_feature_response(feature_maps, region_map, names: tuple[str, ...], 
     whose response is over-represented on no region, "top": [{"index", ("row", "column"),
     "mean", "peak", "region": its named top region or None, "share", "area", "lift"}] for the
     `top` filters by mean activation, "by_region": {region: filters whose response is
-    concentrated there}}.
+    concentrated there}, "mean_all": the mean activation over every filter}.
     """
     maps = np.asarray(feature_maps, dtype=np.float64)
     regions = np.asarray(region_map)
@@ -47,6 +47,7 @@ def describe_feature_response(feature_maps, region_map, names: tuple[str, ...], 
                  "mean": round(float(means[i]), 4), "peak": round(float(peaks[i]), 4),
                  **_placed(described[i])} for i in order],
         "by_region": by_region,
+        "mean_all": round(float(means.mean()), 4) if len(means) else 0.0,
     }
 
 
