@@ -178,3 +178,18 @@ def test_a_stripe_filter_firing_on_edges_of_its_orientation_is_found():
     first, second = facts["filters"]
     assert first["holds"] and first["at_peaks"] > first["baseline"] + 0.15
     assert not second["holds"]
+    assert facts["chance_holding"] == round(first["chance"] + second["chance"], 1)
+
+
+def test_the_chance_of_holding_is_that_of_peaks_on_random_edges():
+    """Peaks drawn at random among the edge positions pass as often as the hypergeometric tail says."""
+    from generator.analysis.feature_response import MATCH_GAIN, _chance_of_holding
+
+    edges, matching, peaks = 60, 18, 9
+    rng = np.random.default_rng(0)
+    on_orientation = np.arange(edges) < matching
+    draws = np.array([on_orientation[rng.choice(edges, peaks, replace=False)].mean() for _ in range(20000)])
+    simulated = float(np.mean(draws >= matching / edges + MATCH_GAIN - 1e-9))
+    assert _chance_of_holding(edges, matching, peaks) == pytest.approx(simulated, abs=0.01)
+    assert 0.05 < simulated < 0.5
+    assert _chance_of_holding(edges, matching, 0) == 0.0

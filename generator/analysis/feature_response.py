@@ -57,8 +57,9 @@ def describe_orientation_match(feature_maps, image, patterns: list[dict], column
     against that share over all edge positions of `image` (H, W) or (H, W, C).
 
     Returns {"filters": [{"index", ("row", "column"), "orientation", "at_peaks", "baseline",
-    "holds"}], "holding": count, "checked": count, "example": the filter where the peaks beat
-    the baseline most (None without stripe filters)}.
+    "holds", "chance": the probability it holds for peaks placed on edges at random}], "holding":
+    count, "checked": count, "chance_holding": the count expected by chance, "example": the filter
+    where the peaks beat the baseline most (None without stripe filters)}.
     """
     maps = np.asarray(feature_maps, dtype=np.float64)
     gray = np.asarray(image, dtype=np.float64)
@@ -78,10 +79,25 @@ def describe_orientation_match(feature_maps, image, patterns: list[dict], column
         baseline = float(matches[is_edge].mean()) if is_edge.any() else 0.0
         rows.append({"index": facts["index"], **_grid_position(facts["index"], columns),
                      "orientation": facts["orientation"], "at_peaks": round(at_peaks, 4),
-                     "baseline": round(baseline, 4), "holds": bool(at_peaks >= baseline + MATCH_GAIN)})
+                     "baseline": round(baseline, 4), "holds": bool(at_peaks >= baseline + MATCH_GAIN),
+                     "chance": round(_chance_of_holding(int(is_edge.sum()), int(matches[is_edge].sum()),
+                                                        int(peaks.sum())), 4)})
     best = max(rows, key=lambda r: r["at_peaks"] - r["baseline"], default=None)
     return {"filters": rows, "holding": sum(r["holds"] for r in rows), "checked": len(rows),
+            "chance_holding": round(sum(r["chance"] for r in rows), 1),
             "example": None if best is None else best["index"]}
+
+
+def _chance_of_holding(edges: int, matching: int, peaks: int) -> float:
+    """The probability that `peaks` edge positions drawn at random from `edges`, of which `matching`
+    lie along the filter's orientation, hold at least MATCH_GAIN more matching ones than all edges
+    (hypergeometric): how often the observation would hold by chance."""
+    from scipy.stats import hypergeom
+
+    if not peaks or not edges:
+        return 0.0
+    needed = int(np.ceil((matching / edges + MATCH_GAIN) * peaks - 1e-9))
+    return float(hypergeom.sf(needed - 1, edges, matching, peaks))
 
 
 def _strongest(response: np.ndarray) -> np.ndarray:
