@@ -104,7 +104,7 @@ def run_trust(run: Run, results: Results) -> TrustResult:
         "all_stages": [stage[0] for stage in check.stages],
         "head_stages": list(check.stage_names[:check.head]),
         "mask_area": _localisation_facts(localisation.get("saliency"))["mask_area"],
-        "agreement": _agreement_facts(agreement),
+        "agreement": _agreement_facts(agreement, data.class_names),
         "localisation_by_class": lift,
         "low_localisation": settings.low_localisation,
         "flags": low_localisation_flags(lift, settings.low_localisation),
@@ -123,8 +123,9 @@ def _sanity(check, method: str) -> dict:
             "sanity_final_correlation": _r(means[-1])}
 
 
-def _agreement_facts(agreement) -> dict:
-    """The mean agreement, each pair of methods from the weakest up, and the classes below the threshold."""
+def _agreement_facts(agreement, class_names) -> dict:
+    """The mean agreement, each pair of methods from the weakest up, each class's mean over the pairs,
+    and the classes below the threshold."""
     methods, matrix = agreement.methods, agreement.matrix
     pairs = sorted(({"methods": [a, b], "correlation": _r(matrix[i, j]),
                      "below": bool(matrix[i, j] < agreement.threshold)}
@@ -133,6 +134,7 @@ def _agreement_facts(agreement) -> dict:
     return {"methods": list(methods), "mean": _r(agreement.mean_agreement), "threshold": agreement.threshold,
             "pairs": pairs,
             "below": sum(p["below"] for p in pairs), "disagreeing": list(agreement.disagreeing),
+            "by_class": {name: _r(v) for name, v in zip(class_names, agreement.class_agreement) if np.isfinite(v)},
             "matrix": [[_r(v) for v in row] for row in matrix],
             "blank": {m: int(n) for m, n in zip(methods, agreement.blank)}}
 
