@@ -14,11 +14,9 @@ the maps relative to their largest value, and a JSON line.
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import sys
-import time
 import warnings
 from pathlib import Path
 
@@ -27,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np  # noqa: E402
 
-from benchmarks.small_cnn import briefly_trained_cnn  # noqa: E402
+from benchmarks.small_cnn import cnn_and_faces, faces_arguments, time_each  # noqa: E402
 
 METHODS = ("gradcam", "gradcam++", "layercam")
 
@@ -76,27 +74,14 @@ def product_cams(model, layer: str):
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--images", type=int, default=350)
-    parser.add_argument("--epochs", type=int, default=2)
-    parser.add_argument("--seed", type=int, default=0)
-    args = parser.parse_args()
+    args = faces_arguments(__doc__.splitlines()[0])
 
-    from generator.data.synthetic import make_synthetic_faces
     from generator.explain.common import resolve_cam_layer
 
-    model, _, _ = briefly_trained_cnn(300, args.epochs, args.seed)
-    held_out = make_synthetic_faces(per_class=-(-args.images // 7), seed=args.seed + 1)
-    images, targets = held_out.images[:args.images], held_out.labels[:args.images].astype(np.int64)
+    model, images, targets = cnn_and_faces(args.images, args.epochs, args.seed)
     layer = resolve_cam_layer(model, None, "methods.cams.layer").name
-
-    ways = {"product": product_cams(model, layer), "tf_keras_vis": library_cams(model, layer)}
-    maps, seconds = {}, {}
-    for name, explain in ways.items():
-        explain(images[:4], targets[:4])
-        start = time.perf_counter()
-        maps[name] = explain(images, targets)
-        seconds[name] = time.perf_counter() - start
+    maps, seconds = time_each({"product": product_cams(model, layer), "tf_keras_vis": library_cams(model, layer)},
+                              images, targets)
     difference = max(float(np.abs(maps["product"][m] - maps["tf_keras_vis"][m]).max())
                      / float(np.abs(maps["tf_keras_vis"][m]).max()) for m in METHODS)
     ratio = seconds["tf_keras_vis"] / seconds["product"]

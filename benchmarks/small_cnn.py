@@ -20,3 +20,39 @@ def briefly_trained_cnn(per_class: int, epochs: int, seed: int):
     model.compile(keras.optimizers.Adam(1e-3), "sparse_categorical_crossentropy", metrics=["accuracy"])
     fit = model.fit(faces.images, faces.labels, epochs=epochs, batch_size=32, verbose=0)
     return model, faces, fit.history
+
+
+def cnn_and_faces(images: int, epochs: int, seed: int):
+    """The briefly trained CNN (300 faces a class) and `images` held-out synthetic faces with their labels."""
+    import numpy as np
+
+    from generator.data.synthetic import make_synthetic_faces
+
+    model, _, _ = briefly_trained_cnn(300, epochs, seed)
+    held_out = make_synthetic_faces(per_class=-(-images // 7), seed=seed + 1)
+    return model, held_out.images[:images], held_out.labels[:images].astype(np.int64)
+
+
+def time_each(ways: dict, images, targets) -> tuple[dict, dict]:
+    """name -> result and name -> seconds of each way, callable(images, targets): run once untimed
+    on a few images (tracing), then timed on all."""
+    import time
+
+    results, seconds = {}, {}
+    for name, explain in ways.items():
+        explain(images[:4], targets[:4])
+        start = time.perf_counter()
+        results[name] = explain(images, targets)
+        seconds[name] = time.perf_counter() - start
+    return results, seconds
+
+
+def faces_arguments(description: str, images: int = 350):
+    """--images (held-out faces to explain), --epochs (of the brief training) and --seed, parsed."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--images", type=int, default=images)
+    parser.add_argument("--epochs", type=int, default=2)
+    parser.add_argument("--seed", type=int, default=0)
+    return parser.parse_args()

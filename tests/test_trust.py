@@ -513,9 +513,11 @@ def test_lime_is_measured_on_the_sample_images(tiny_project):
     assert 0 < lime["deletion_auc"] < 1 and 0 < lime["insertion_auc"] < 1
     assert lime["sanity_passed"] == (lime["sanity_final_correlation"] < trust["sanity_threshold"])
     assert "lime" not in trust["localisation_by_class"]   # per-class lift needs more than one image a class
-    words = {"en": ("random order", {"better": "better than random", "no_better": "no better than random",
-                                     "worse": "worse than random"}),
-             "zh-TW": ("隨機順序", {"better": "優於隨機", "no_better": "不比隨機好", "worse": "比隨機差"})}
+    words = {"en": ("random order (LIME's sample images)", {"better": "better than random",
+                                                             "no_better": "no better than random",
+                                                             "worse": "worse than random"}),
+             "zh-TW": ("隨機順序（LIME 的樣本影像）", {"better": "優於隨機", "no_better": "不比隨機好",
+                                                  "worse": "比隨機差"})}
     for lang, (name, verdicts) in words.items():
         page = (tiny_project / "docs" / f"lime.{lang}.md").read_text()
         row = re.search(r"^\| LIME \| 7 \| (.*)$", page, re.M).group(1)
