@@ -104,12 +104,21 @@ def test_flags_name_a_concentrated_background_and_unique_regions():
 def test_a_flag_names_the_denser_regions_that_hold_too_little_mass():
     """Sad's eyes are its top region; its nose is denser for its area but holds under the rule's share."""
     regions = regions_of(Happy=("mouth", 0.4, 0.05), Sad=("eyes", 0.3, 0.08))
-    sad = regions["by_class"]["Sad"]
-    sad["shares"]["nose"], sad["area"]["nose"], sad["lift"]["nose"] = 0.05, 0.01, 5.0
-    sad["shares"]["chin"], sad["area"]["chin"], sad["lift"]["chin"] = 0.06, 0.015, 4.0
+    regions["by_class"]["Sad"]["denser"] = {"nose": 5.0, "chin": 4.0}
     flag = next(f for f in describe_flags(regions, "gradcam", "outside") if f["class"] == "Sad")
-    assert flag["region"] == "eyes" and flag["denser"] == {"nose": 5.0, "chin": 4.0}
-    assert list(flag["denser"]) == ["nose", "chin"]
+    assert flag["region"] == "eyes" and list(flag["denser"].items()) == [("nose", 5.0), ("chin", 4.0)]
+
+
+def test_region_facts_list_the_denser_regions_under_the_mass_floor():
+    """The mouth is the densest region but holds 5% of the mass; the eyes, 40% on 20%, are named."""
+    from generator.analysis.regions import MIN_SHARE, _from_vectors
+
+    names = ("eyes", "mouth", "nose", "outside")
+    share, area = np.array([0.40, 0.05, 0.06, 0.49]), np.array([0.20, 0.01, 0.03, 0.76])
+    facts = _from_vectors(share, area, 3, names)
+    assert facts.top == "eyes" and share[1] < MIN_SHARE
+    assert list(facts.denser.items()) == [("mouth", 5.0)]       # the nose (2.0x) ties the eyes, not above
+    assert _from_vectors(np.array([0.4, 0.3, 0.2, 0.1]), np.full(4, 0.25), 3, names).denser == {}
 
 
 def test_a_top_region_tied_with_another_is_not_unique():

@@ -115,8 +115,6 @@ FLAG_RULES = (flag_outside_face, flag_unique_regions, flag_common_region)
 
 def _numbers(facts: dict, region: str) -> dict:
     """The region's share, area and lift, and the regions denser for their area that hold too little
-    of the mass to be named (region -> lift, densest first)."""
-    lift = facts["lift"][region]
-    denser = sorted(((r, v) for r, v in facts["lift"].items() if v is not None and v > lift), key=lambda rv: -rv[1])
-    return {"region": region, "share": facts["shares"][region], "area": facts["area"][region], "lift": lift,
-            "denser": dict(denser)}
+    of the mass to be named (the class facts' `denser`)."""
+    return {"region": region, "share": facts["shares"][region], "area": facts["area"][region],
+            "lift": facts["lift"][region], "denser": facts["denser"]}

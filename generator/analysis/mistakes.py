@@ -99,7 +99,8 @@ def class_distinctness(maps, targets, class_names) -> dict[str, float]:
     if len(present) < 2:
         return {}
     means = np.stack([maps[targets == k].mean(axis=0).ravel() for k in present])
-    correlation = np.corrcoef(means)
+    with np.errstate(divide="ignore", invalid="ignore"):   # a flat mean map has no spread
+        correlation = np.corrcoef(means)
     correlation = np.nan_to_num(correlation, nan=0.0)     # a flat mean map correlates with nothing
     others = (correlation.sum(axis=1) - 1.0) / (len(present) - 1)
     return {class_names[k]: round(float(1.0 - r), 4) for k, r in zip(present, others)}

@@ -136,8 +136,10 @@ class RegionFacts:
     MIN_LIFT, MIN_SHARE), highest lift first, at most three; `top` the first (None: nothing is
     over-represented); `tied`: the other named regions within TIE_RATIO of the top's lift.
     `lead`: the top's lift over the next region's (the next named one, else the highest other
-    lift); `reliance` puts it in words: "clear", "slight" or "even" (a tie). `images`: maps
-    with positive mass that went in. Floats are rounded to 4 decimals.
+    lift); `reliance` puts it in words: "clear", "slight" or "even" (a tie). `denser`: the
+    regions with a higher lift than the top that hold under MIN_SHARE of the mass (too little
+    to be named), region -> lift, highest first. `images`: maps with positive mass that went
+    in. Floats are rounded to 4 decimals.
     """
 
     shares: dict[str, float]
@@ -148,6 +150,7 @@ class RegionFacts:
     tied: list[str]
     lead: float | None
     reliance: str | None
+    denser: dict[str, float]
     images: int
 
     def as_dict(self) -> dict:
@@ -239,6 +242,8 @@ def _from_vectors(share: np.ndarray, area: np.ndarray, images: int, names: tuple
         lead=lead,
         reliance=None if lead is None else "clear" if lead >= CLEAR_LEAD else "slight" if lead >= TIE_RATIO
         else "even",
+        denser={} if top is None else {names[i]: round(float(lift[i]), 4) for i in np.argsort(-lift, kind="stable")
+                                       if present[i] and lift[i] > lift[top]},
         images=images,
     )
 
