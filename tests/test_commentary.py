@@ -156,7 +156,10 @@ def test_a_flag_from_one_image_says_so_and_a_class_flag_gives_its_image_count(ti
     assert "over 8 test images of the class." in trust
     assert "僅就這張樣本影像而言" in zh and "以該類別 8 張測試影像計算。" in zh
     # Maps with no positive attribution left out are counted apart; a denser region under the mass floor is named.
-    assert ("over 6 test images of the class (2 more with no positive attribution left out). The nose is denser "
-            "than the eyebrows (3.1×) but holds under 10% of the mass, too little to name.") in pages["en"]["gradcam"]
-    assert "以該類別 6 張測試影像計算，另有 2 張沒有正值歸因、不計入）。鼻子相對於面積其實比眉毛更密集（3.1 倍）" \
-        in pages["zh-TW"]["gradcam"]
+    assert ("its top region of those holding at least 10% of the mass, the eyebrows (2.5×), is no other class's "
+            "top region, over 6 test images of the class (2 more with no positive attribution left out). The nose "
+            "is denser than the eyebrows (3.1×), but it holds under 10% of the mass, too little to name.") \
+        in pages["en"]["gradcam"]
+    assert ("在分到至少 10% 歸因的區域中，最集中的區域是眉毛（2.5 倍），其他類別都不是以這個區域為主（以該類別 6 張"
+            "測試影像計算，另有 2 張沒有正值歸因、不計入）。鼻子相對於面積比眉毛更集中（3.1 倍），但只分到不到 10% "
+            "的歸因") in pages["zh-TW"]["gradcam"]
