@@ -11,7 +11,8 @@ from generator.errors import UserError
 
 
 def make_lambdas_clonable(model) -> None:
-    """Let Lambda layers of a trusted model be cloned (tf-keras-vis clones models) without safe mode."""
+    """Let Lambda layers of a trusted model be cloned without safe mode (the explainers run on a
+    clone, see explain/folding.py)."""
     import keras
 
     for layer in model.layers:
