@@ -12,7 +12,7 @@ from generator.context import Run
 from generator.results import EvaluationResult, Results
 from generator.sections.output_checks import check_outputs
 
-PREDICT_STEP_VERSION = 1
+PREDICT_STEP_VERSION = 2  # 2: the folded copy's compiled forward
 
 
 def run_evaluation(run: Run, results: Results) -> EvaluationResult:
