@@ -106,7 +106,7 @@ class TrustConfig:
     steps: int = setting(20, "Deletion / insertion steps.")
     sanity_threshold: float = setting(RANDOMISATION_THRESHOLD, "A method fails the randomisation check when its "
                                                                "maps keep this rank correlation or more.")
-    sanity_stages: int = setting(4, "Stages below the classifier head after which the randomisation check compares "
+    sanity_stages: int = setting(3, "Stages below the classifier head after which the randomisation check compares "
                                     "the maps, spaced from the top one to the input one (all when there are fewer).")
     agreement_threshold: float = setting(AGREEMENT_THRESHOLD, "Methods disagree on a class whose mean rank "
                                                               "correlation between them is below this.")
