@@ -82,6 +82,9 @@ class LimeSectionResult:
     predicted_class: tuple[LimeResult, ...]  # each misclassified one explained for its predicted class
     misclassified: tuple[int, ...]           # which sample images those are (indices into the samples)
     facts: dict
+    # (J, S, H, W) the own-class weight maps after each judged stage of the randomisation check,
+    # made in the same pass (None: not made here, section 5 is off or the model cannot be split)
+    judged_maps: np.ndarray | None = None
 
     @property
     def maps(self) -> np.ndarray:

@@ -16,6 +16,7 @@ from generator.analysis.trust import (  # noqa: E402
     compute_localisation,
     compute_randomisation_check,
     judged,
+    judged_stages,
     localisation_lift,
     low_localisation_flags,
     merged,
@@ -300,8 +301,6 @@ def residual_cnn():
 
 
 def test_judged_stages_are_the_head_then_spaced_stages_down_to_the_input():
-    from generator.analysis.trust import judged_stages
-
     inputs = keras.Input((SIZE, SIZE, 1))
     x = inputs
     for k in range(1, 10):
@@ -353,25 +352,42 @@ def test_a_split_model_runs_from_the_tensors_that_feed_its_randomised_part():
         if index in points:
             expected.append(np.asarray(copy(images, training=False)))
     outputs = StageOutputs(model, copy, cascade_splits(copy, stages, points))
-    np.testing.assert_allclose(outputs(images), np.stack(expected), atol=1e-6)
+    trained = np.asarray(model(images, training=False))
+    np.testing.assert_allclose(outputs(images), np.stack([trained, *expected]), atol=1e-6)
     assert not np.allclose(expected[0], expected[-1], atol=1e-3)
 
 
-def test_lime_over_all_stages_at_once_equals_lime_at_each_stage():
-    from generator.explain.lime_method import lime_maps, lime_maps_over
+def test_lime_of_the_trained_model_and_every_judged_stage_in_one_pass_equals_lime_at_each():
+    from generator.analysis.trust import randomisation_outputs
+    from generator.explain.lime_method import compute_lime_over, lime_maps
 
     model = residual_cnn()
     images, labels = square_images(3)
     explain = {"lime": lambda m, b, t: lime_maps(m, b, t, num_samples=150, seed=2)}
-    over = {"lime": lambda outputs, b, t: lime_maps_over(outputs, b, t, num_samples=150, seed=2)}
     each = compute_randomisation_check(model, images, labels, explain, RANDOMISATION_THRESHOLD, seed=3,
                                        conv_stages=2)
+    over = compute_lime_over(randomisation_outputs(model, seed=3, conv_stages=2), images, labels,
+                             num_samples=150, seed=2)
+    maps = np.stack([[r.weight_map for r in results] for results in over], axis=1)   # (1 + J, N, H, W)
+    assert maps.shape == (1 + len(each.judged), *images.shape[:3])
+    np.testing.assert_allclose(maps[0], lime_maps(model, images, labels, num_samples=150, seed=2), atol=1e-5)
     once = compute_randomisation_check(model, images, labels, explain, RANDOMISATION_THRESHOLD, seed=3,
-                                       conv_stages=2, explain_stages=over)
-    assert (each.explain_calls, once.explain_calls) == (1 + 3, 1 + 1)
+                                       conv_stages=2, original_maps={"lime": maps[0]},
+                                       judged_maps={"lime": maps[1:]})
+    assert (each.explain_calls, once.explain_calls) == (1 + 3, 0)
     np.testing.assert_allclose(once.example_maps["lime"], each.example_maps["lime"], atol=1e-5)
     np.testing.assert_allclose(once.correlations["lime"], each.correlations["lime"], atol=1e-4)
     assert np.abs(each.example_maps["lime"][0] - each.example_maps["lime"][-1]).max() > 1e-3
+    with pytest.raises(ValueError, match="judged stages"):
+        compute_randomisation_check(model, images, labels, explain, RANDOMISATION_THRESHOLD, seed=3,
+                                    conv_stages=2, judged_maps={"lime": maps[2:]})
+
+
+def test_no_one_pass_outputs_where_a_judged_stage_cannot_be_split_from_the_rest():
+    from generator.analysis.trust import randomisation_outputs
+
+    model = residual_cnn()
+    assert randomisation_outputs(model, layers=randomisation_stages(model)[::-1]) is None   # input first
 
 
 # --- localisation ------------------------------------------------------------------------------
@@ -577,3 +593,35 @@ def test_the_head_is_the_stages_without_spatial_output(trained):
     scores = keras.layers.Conv2D(3, 3, padding="same", name="scores")(keras.layers.Conv2D(4, 3, name="c")(inputs))
     conv_head = keras.Model(inputs, keras.layers.GlobalAveragePooling2D()(scores))
     assert head_stages(conv_head, randomisation_stages(conv_head)) == 1   # at least the first stage
+
+
+def test_section_3_makes_the_check_s_lime_maps_in_its_own_pass_with_the_same_explanations(tiny_run):
+    """With section 5 on, LIME's explanations of the samples and their maps after each judged stage
+    come from one pass; the explanations are those of the trained model alone, as with section 5 off."""
+    import dataclasses
+
+    from generator.explain.lime_method import lime_maps
+    from generator.pipeline import compute_results, open_run
+    from generator.progress import Progress
+    from generator.sections.settings import explain_settings
+    from tests.conftest import disable_op_determinism
+
+    config = tiny_run.config
+    off = dataclasses.replace(config, trust=dataclasses.replace(config.trust, enabled=False))
+    try:
+        with open_run(config, tiny_run.paths, Progress(quiet=True)) as run:
+            on_results = compute_results(run, through="lime")
+        with open_run(off, tiny_run.paths, Progress(quiet=True)) as run:
+            off_results = compute_results(run, through="lime")
+    finally:
+        disable_op_determinism()
+    model, split = on_results.model.model, on_results.samples.chosen.split
+    images, explain = model.to_input(split.images), explain_settings(config, model)
+    trained = lime_maps(model.keras, images, split.labels, explain.lime_samples, explain.lime_segmentation,
+                        explain.lime_fill, seed=explain.seed)
+    np.testing.assert_allclose(on_results.lime.maps, trained, atol=1e-5)
+    np.testing.assert_allclose(off_results.lime.maps, trained, atol=1e-5)
+    points = judged_stages(model.keras, randomisation_stages(model.keras), config.trust.sanity_stages)
+    assert on_results.lime.judged_maps.shape == (len(points), *images.shape[:3])
+    assert off_results.lime.judged_maps is None
+    assert np.abs(on_results.lime.judged_maps[-1] - trained).max() > 1e-3   # the fully random model's maps differ

@@ -135,13 +135,6 @@ def lime_maps(model, images: np.ndarray, targets, num_samples: int = 1000, segme
     return np.stack([r.weight_map for r in results]).astype(np.float32)
 
 
-def lime_maps_over(outputs, images: np.ndarray, targets, num_samples: int = 1000, segmentation: dict | None = None,
-                   fill: float | None = 0.0, seed: int = 0, on_image=None) -> np.ndarray:
-    """(P, N, H, W) float32: `lime_maps` of each of the P models of `outputs` (see compute_lime_over)."""
-    explained = compute_lime_over(outputs, images, targets, num_samples, segmentation, fill, seed, on_image=on_image)
-    return np.stack([[r.weight_map for r in over] for over in explained], axis=1).astype(np.float32)
-
-
 def batch_classifier(model, image_shape: tuple[int, ...]):
     """(B, H, W, C) images in model scale -> (B, classes) float64 probabilities of the model's
     folded copy (see folding), compiled once; also lime's classifier_fn (its RGB copies of a

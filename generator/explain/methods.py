@@ -14,13 +14,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from generator.explain.cams import compute_cam
-from generator.explain.lime_method import DEFAULT_SEGMENTATION, lime_maps, lime_maps_over
+from generator.explain.lime_method import DEFAULT_SEGMENTATION, lime_maps
 from generator.explain.saliency import compute_saliency, compute_smoothgrad
 
 Explainer = Callable[..., np.ndarray]   # (model, images, targets) -> maps (N, H, W)
-# (outputs, images, targets) -> maps (P, N, H, W) of P models at once, where outputs(batch) -> (P, B, K)
-# gives their probabilities: for methods that only read a model's outputs for images they choose
-OutputsExplainer = Callable[..., np.ndarray]
 
 
 @dataclass(frozen=True)
@@ -50,7 +47,6 @@ class Method:
     trusted_on: str = "evaluation"   # section 5 measures it on "evaluation" images or the "samples"
     needs_conv: bool = False    # it reads a convolution layer (CAMs)
     local_titles: Mapping[str, str] = field(default_factory=dict)   # language -> its own name
-    build_over: Callable[[ExplainSettings], OutputsExplainer] | None = None   # its form over several models
 
 
 def _saliency(settings: ExplainSettings) -> Explainer:
@@ -79,12 +75,6 @@ def _lime(settings: ExplainSettings) -> Explainer:
         seed=settings.seed)
 
 
-def _lime_over(settings: ExplainSettings) -> OutputsExplainer:
-    return lambda outputs, images, targets, on_image=None: lime_maps_over(
-        outputs, images, targets, settings.lime_samples, settings.lime_segmentation, settings.lime_fill,
-        seed=settings.seed, on_image=on_image)
-
-
 METHODS: tuple[Method, ...] = (
     Method("saliency", "Saliency", "saliency", _saliency, local_titles={"zh-TW": "顯著圖"}),
     Method("smoothgrad", "SmoothGrad", "saliency", _smoothgrad),
@@ -92,7 +82,7 @@ METHODS: tuple[Method, ...] = (
     Method("gradcam++", "Grad-CAM++", "gradcam", _cam("gradcam++"), needs_conv=True),
     Method("scorecam", "Score-CAM", "gradcam", _cam("scorecam"), needs_conv=True),
     Method("layercam", "Layer-CAM", "gradcam", _cam("layercam"), needs_conv=True),
-    Method("lime", "LIME", "lime", _lime, trusted_on="samples", build_over=_lime_over),
+    Method("lime", "LIME", "lime", _lime, trusted_on="samples"),
 )
 BY_KEY = {method.key: method for method in METHODS}
 
@@ -113,7 +103,3 @@ def explainers(methods, settings: ExplainSettings) -> dict[str, Explainer]:
     """key -> explainer of each of `methods`, built with `settings`."""
     return {method.key: method.build(settings) for method in methods}
 
-
-def explainers_over(methods, settings: ExplainSettings) -> dict[str, OutputsExplainer]:
-    """key -> the form over several models of each of `methods` that has one."""
-    return {method.key: method.build_over(settings) for method in methods if method.build_over is not None}

@@ -7,16 +7,18 @@ from dataclasses import asdict
 import numpy as np
 
 from generator.analysis.regions import describe_lime_regions
+from generator.analysis.trust import randomisation_outputs
 from generator.context import Run
-from generator.explain.lime_method import compute_lime
+from generator.explain.lime_method import compute_lime, compute_lime_over
 from generator.explain.methods import title
 from generator.figures.common import displayable
 from generator.figures.lime_overlay import plot_lime
 from generator.results import LimeSectionResult, Results
 from generator.sections.regions import describe_method_regions, region_maps_for
 from generator.sections.settings import explain_settings
+from generator.sections.trust import trust_runs
 
-LIME_STEP_VERSION = 1
+LIME_STEP_VERSION = 2  # 2: with the randomisation check's judged stages in the same pass
 
 
 def run_lime(run: Run, results: Results) -> LimeSectionResult:
@@ -29,13 +31,11 @@ def run_lime(run: Run, results: Results) -> LimeSectionResult:
     # Explain every image for its true class, then the misclassified ones for their predicted class.
     rows = np.concatenate([np.arange(len(images)), wrong])
     targets = np.concatenate([labels, predicted[wrong]])
+    stages = run.config.trust.sanity_stages if trust_runs(run.config, explain.cam_layer) else None
     with run.progress.stage(title("lime")) as record, run.progress.steps(len(rows), "image") as step:
-        explained = run.cached(
-            "lime", LIME_STEP_VERSION, (model.model_id, images[rows], targets, settings, run.config.seed),
-            lambda: compute_lime(model.keras, images[rows], targets, settings.num_samples,
-                                 explain.lime_segmentation, explain.lime_fill, seed=run.config.seed,
-                                 on_image=step),
-            record)
+        explained, judged_maps = run.cached(
+            "lime", LIME_STEP_VERSION, (model.model_id, images[rows], targets, settings, run.config.seed, stages),
+            lambda: _explain(model.keras, images[rows], targets, len(images), explain, stages, step), record)
         shown = displayable(images[rows])
         colours = run.config.figures.lime_colours
         figure = run.figure("lime", (shown, [asdict(r) for r in explained], colours),
@@ -54,4 +54,21 @@ def run_lime(run: Run, results: Results) -> LimeSectionResult:
         "segments": [int(r.segments.max()) + 1 for r in explained],
         "explained_for_predicted": [samples.classes[i] for i in wrong],
         "figures": {"lime": figure},
-    })
+    }, judged_maps)
+
+
+def _explain(model, images, targets, samples: int, explain, stages: int | None, on_image):
+    """(explanations of `images`, judged maps or None): with `stages` (trust.sanity_stages, None when
+    section 5 is off), the first `samples` images, each for its true class, go through the trained
+    model and the randomisation check's judged stages in one pass (randomisation_outputs), which
+    also gives their maps after each of those stages; every other explanation is the trained
+    model's alone. An explanation is the same either way."""
+    options = dict(num_samples=explain.lime_samples, segmentation=explain.lime_segmentation,
+                   fill=explain.lime_fill, seed=explain.seed, on_image=on_image)
+    outputs = randomisation_outputs(model, explain.seed, conv_stages=stages) if stages is not None else None
+    if outputs is None:
+        return compute_lime(model, images, targets, **options), None
+    over = compute_lime_over(outputs, images[:samples], targets[:samples], **options)
+    rest = compute_lime(model, images[samples:], targets[samples:], **options) if len(images) > samples else []
+    judged_maps = np.stack([[r.weight_map for r in results[1:]] for results in over], axis=1).astype(np.float32)
+    return [results[0] for results in over] + rest, judged_maps

@@ -6,7 +6,6 @@ thousand model images per explanation, on the sample images that section 3 expla
 
 from __future__ import annotations
 
-from functools import partial
 from typing import NamedTuple
 
 import numpy as np
@@ -27,19 +26,24 @@ from generator.analysis.trust import (
     randomisation_stages,
 )
 from generator.context import Run
-from generator.explain.methods import BY_KEY, METHODS, explainers, explainers_over
+from generator.explain.methods import METHODS, explainers
 from generator.figures.trust import plot_deletion_insertion, plot_randomisation_correlations, plot_randomisation_maps
 from generator.progress import counted
 from generator.results import Results, TrustResult
 from generator.sections.settings import explain_settings
 
 TRUST_STEP_VERSION = 3  # 3: SmoothGrad noise independent of the batch
-RANDOMISATION_STEP_VERSION = 4  # 4: judged stages (trust.sanity_stages), the trained maps from sections 1 and 4
+RANDOMISATION_STEP_VERSION = 5  # 5: LIME's judged maps from section 3
 STAGES = ("trust: deletion and insertion", "trust: randomisation check")
 
 
+def trust_runs(config, cam_layer: str | None) -> bool:
+    """Whether section 5 runs: it is on and the model has a layer for the CAMs."""
+    return config.trust.enabled and cam_layer is not None
+
+
 def run_trust(run: Run, results: Results) -> TrustResult:
-    if not run.config.trust.enabled or results.cams.layer is None:
+    if not trust_runs(run.config, results.cams.layer):
         reason = "trust.enabled is off" if not run.config.trust.enabled else "no CAM layer to check"
         for stage in STAGES:
             run.progress.skip(stage, reason)
@@ -68,8 +72,9 @@ def run_trust(run: Run, results: Results) -> TrustResult:
         # Cached apart, so changing LIME's settings leaves the other methods' check alone.
         others = _randomisation(run, model, sampled, others_explain, map_settings,
                                 {k: trained_maps[k] for k in others_explain}, record)
+        judged_lime = {} if results.lime.judged_maps is None else {"lime": results.lime.judged_maps}
         lime = _randomisation(run, model, sampled, {"lime": explain["lime"]}, run.config.methods.lime, lime_maps,
-                              record, explainers_over([BY_KEY["lime"]], explain_settings(run.config, model)))
+                              record, judged_lime)
     check = judged(merged(others, lime), settings.sanity_threshold)
     scheme, shape = results.data.regions, measured.images.shape[1:3]
     masks, mask_kind = _masks(scheme, evaluation, pick, shape)
@@ -157,18 +162,18 @@ def _counted_all(explain: dict, step) -> dict:
 
 
 def _randomisation(run: Run, model, sampled: _Images, explain: dict, settings, original_maps: dict, record,
-                   explain_over: dict | None = None):
-    """The cached randomisation check of `explain`'s methods (verdicts are made by the caller)."""
+                   judged_maps: dict | None = None):
+    """The cached randomisation check of `explain`'s methods (verdicts are made by the caller);
+    `judged_maps` holds maps after the judged stages already made (see compute_randomisation_check)."""
     trust, seed = run.config.trust, run.config.seed
 
     def compute():
         points = judged_stages(model.keras, randomisation_stages(model.keras), trust.sanity_stages)
-        calls = len(sampled.images) if explain_over else len(explain) * len(points)
-        with run.progress.steps(calls, "image" if explain_over else "step") as step:
-            over = {key: partial(function, on_image=step) for key, function in (explain_over or {}).items()}
+        calls = len([m for m in explain if m not in (judged_maps or {})]) * len(points)
+        with run.progress.steps(calls, "step") as step:
             return compute_randomisation_check(
                 model.keras, *sampled, _counted_all(explain, step), trust.sanity_threshold, seed,
-                original_maps=original_maps, conv_stages=trust.sanity_stages, explain_stages=over)
+                original_maps=original_maps, conv_stages=trust.sanity_stages, judged_maps=judged_maps)
 
     return run.cached("trust_randomisation", RANDOMISATION_STEP_VERSION,
                       (model.model_id, sampled, list(explain), settings, seed, trust.sanity_stages), compute, record)

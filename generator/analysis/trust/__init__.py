@@ -25,6 +25,7 @@ from generator.analysis.trust.randomisation import (
     judged,
     judged_stages,
     merged,
+    randomisation_outputs,
     randomisation_stages,
 )
 from generator.analysis.trust.ranks import rank_correlation
@@ -34,6 +35,7 @@ __all__ = [
     "BASELINES", "MIN_GAIN", "SIGNIFICANCE",
     "CurveSet", "DeletionInsertionResult", "compare_with_random", "compute_deletion_insertion",
     "LocalisationResult", "compute_localisation", "localisation_lift", "low_localisation_flags",
-    "RandomisationResult", "compute_randomisation_check", "judged", "judged_stages", "merged", "randomisation_stages",
+    "RandomisationResult", "compute_randomisation_check", "judged", "judged_stages", "merged",
+    "randomisation_outputs", "randomisation_stages",
     "rank_correlation",
 ]

@@ -12,8 +12,8 @@ model, and fails.
 
 Every stage is re-initialised in turn, but on a deep model the maps are compared only after
 the head stages and a spaced subset of the others (the last, fully random, among them). Methods
-that send the same images through the model at every stage (LIME) explain all judged stages
-in one pass over their images (see stage_outputs).
+that send the same images through the model at every stage (LIME) can explain the trained
+model and all judged stages in one pass over their images (randomisation_outputs).
 """
 
 from __future__ import annotations
@@ -59,7 +59,7 @@ class RandomisationResult:
 def compute_randomisation_check(model, images: np.ndarray, targets, explain: dict, threshold: float,
                                 seed: int = 0, layers=None, example: int = 0,
                                 original_maps: dict | None = None, conv_stages: int | None = None,
-                                explain_stages: dict | None = None) -> RandomisationResult:
+                                judged_maps: dict | None = None) -> RandomisationResult:
     """Cascading randomisation of a copy of `model` (the caller's model is never changed).
 
     `explain` maps a method name to its explainer, callable(model, images, targets) -> maps
@@ -71,39 +71,25 @@ def compute_randomisation_check(model, images: np.ndarray, targets, explain: dic
     stage is re-initialised in turn; the maps are compared after the stages `judged_stages`
     picks (`conv_stages` of the stages below the head; None: every stage), so the judged
     stages' weights do not depend on how many are judged. `original_maps` (method -> maps of
-    the unchanged model, computed the same way) saves recomputing them. `explain_stages` maps
-    a method of `explain` to a form that explains all judged stages in one call,
-    callable(outputs, images, targets) -> maps (J, N, H, W), where outputs(batch) gives the
-    model's outputs after each judged stage (StageOutputs); it is used where the model can be
-    split at every judged stage, the method's own explainer elsewhere.
+    the unchanged model, computed the same way) saves recomputing them; `judged_maps` (method
+    -> (J, N, H, W) maps after each judged stage, computed the same way from the outputs that
+    randomisation_outputs gives for the same seed, layers and conv_stages) likewise.
     """
     images = np.asarray(images, dtype=np.float32)
     targets = np.broadcast_to(np.asarray(targets, dtype=np.int64), (len(images),))
-    stages = tuple((item,) if isinstance(item, str) else tuple(item)
-                   for item in (randomisation_stages(model) if layers is None else layers))
+    stages = _stages(model, layers)
     copy = copy_model(model)
-    for name in (name for stage in stages for name in stage):
-        copy.get_layer(name)  # a ValueError naming the layer if it does not exist
     points = judged_stages(model, stages, conv_stages)
-    over = explain_stages or {}
-    entries = cascade_splits(copy, stages, points) if over else None
-    batched = [m for m in explain if m in over] if entries is not None else []
     run = _Explainer(explain, images, targets)
-    given = original_maps or {}
+    given, judged_given = original_maps or {}, judged_maps or {}
     originals = {m: _checked(given[m], images) if m in given else run(copy, m) for m in explain}
-    after: dict[str, list] = {m: [] for m in explain}
-    seeds = np.random.default_rng(seed)
-    for index, stage in enumerate(stages):
-        for name in stage:
-            reinitialise(copy.get_layer(name), seeds)
+    after: dict[str, list] = {m: [_checked(maps, images) for maps in judged_given.get(m, [])] for m in explain}
+    if any(len(after[m]) != len(points) for m in judged_given):
+        raise ValueError(f"judged_maps need maps after each of the {len(points)} judged stages")
+    for index in _cascade(copy, stages, seed):
         if index in points:
-            for method in (m for m in explain if m not in batched):
+            for method in (m for m in explain if m not in judged_given):
                 after[method].append(run(copy, method))
-    if entries is not None and batched:
-        outputs = StageOutputs(model, copy, entries)
-        for method in batched:
-            run.calls += 1
-            after[method] = [_checked(maps, images) for maps in over[method](outputs, images, targets)]
     correlations = {m: np.asarray([rank_correlation(originals[m], maps) for maps in after[m]], np.float32)
                     .reshape(len(points), len(images)) for m in explain}
     means = {m: c.mean(axis=1) for m, c in correlations.items()}
@@ -112,6 +98,39 @@ def compute_randomisation_check(model, images: np.ndarray, targets, explain: dic
                                  head_stages(model, [stages[p] for p in points]), correlations, means,
                                  {}, {}, {}, float(threshold), int(example), examples, run.calls)
     return judged(result, threshold)
+
+
+def randomisation_outputs(model, seed: int = 0, layers=None, conv_stages: int | None = None):
+    """StageOutputs: callable(batch) -> (1 + J, B, K), the trained model's outputs, then its copy's
+    after each judged stage of compute_randomisation_check with the same arguments; None where
+    the model cannot be split at every judged stage (then each stage needs the whole model)."""
+    stages = _stages(model, layers)
+    copy = copy_model(model)
+    entries = cascade_splits(copy, stages, judged_stages(model, stages, conv_stages))
+    if entries is None:
+        return None
+    for _ in _cascade(copy, stages, seed):
+        pass
+    return StageOutputs(model, copy, entries)
+
+
+def _stages(model, layers) -> tuple[tuple[str, ...], ...]:
+    """`layers` (default: randomisation_stages) as tuples of names, each checked to exist."""
+    stages = tuple((item,) if isinstance(item, str) else tuple(item)
+                   for item in (randomisation_stages(model) if layers is None else layers))
+    for name in (name for stage in stages for name in stage):
+        model.get_layer(name)  # a ValueError naming the layer if it does not exist
+    return stages
+
+
+def _cascade(copy, stages, seed: int):
+    """Re-initialise `copy`'s stages in order (see compute_randomisation_check), yielding each
+    stage's index once it is random."""
+    seeds = np.random.default_rng(seed)
+    for index, stage in enumerate(stages):
+        for name in stage:
+            reinitialise(copy.get_layer(name), seeds)
+        yield index
 
 
 def judged_stages(model, stages, conv_stages: int | None = None) -> tuple[int, ...]:

@@ -1,12 +1,13 @@
-"""The outputs of a model after several points of a cascading randomisation, for one batch at a time.
+"""The outputs of a model, trained and after several points of a cascading randomisation, for one batch at a time.
 
 A randomisation point leaves every layer below its randomised layers as trained, so the
 activations that feed the randomised part are those of the trained model. They are computed
-once per batch, by one compiled model holding every point's entry tensors, and each point
-runs only its randomised part from there: a method that sends the same images through the
-model at every point (LIME) costs one trained pass plus the randomised parts, instead of one
-whole pass per point. With the 48x48 default CNN and its five stages, the model work is
-about 3.2 whole passes instead of 5 (the head stages cost almost nothing).
+once per batch, by one compiled model holding the trained output and every point's entry
+tensors, and each point runs only its randomised part from there: a method that sends the
+same images through the model at every point (LIME) costs one trained pass plus the
+randomised parts, instead of one whole pass per point and one for the trained model. With
+the 48x48 default CNN and its five stages, the model work is about 3.2 whole passes
+instead of 6 (the head stages cost almost nothing).
 """
 
 from __future__ import annotations
@@ -39,8 +40,8 @@ def split_model(model, randomised: set[str]) -> tuple[list[Tensor], set[str]] | 
 
 
 class StageOutputs:
-    """callable(batch (B, H, W, C)) -> (P, B, K): `randomised`'s outputs at each of P points of a
-    cascade, point p having re-initialised the layers `random_sets[p]` of `trained` (and no other).
+    """callable(batch (B, H, W, C)) -> (1 + P, B, K): `trained`'s outputs, then `randomised`'s at
+    each of P points of a cascade, point p running from the trained tensors `entries[p]`.
 
     `randomised` is the copy of `trained` after the whole cascade; a point's randomised part must
     hold only layers re-initialised by that point (see `cascade_splits`)."""
@@ -53,23 +54,24 @@ class StageOutputs:
         self.needed = list(dict.fromkeys(t for entry in entries for t in entry if t != INPUT))
         self.entries = entries
         needed = [_tensor(trained, t) for t in self.needed]
-        self._lower = keras.Model(trained.inputs[0], needed) if needed else None
+        self._lower = keras.Model(trained.inputs[0], [trained.outputs[0], *needed])
         self._parts = [keras.Model(_one_or_list([_tensor(randomised, t) for t in entry]), randomised.outputs[0])
                        for entry in entries]
         shape = tuple(int(size) for size in trained.inputs[0].shape[1:])
         self._outputs = tf.function(self._batch_outputs, input_signature=[tf.TensorSpec((None, *shape), tf.float32)])
 
     def __call__(self, batch: np.ndarray):
-        """The points' outputs for `batch`, in one compiled call: the shared trained part, then each point's."""
+        """The outputs for `batch`, in one compiled call: the trained model with the tensors the
+        points start from, then each point's randomised part."""
         return np.asarray(self._outputs(np.asarray(batch, dtype=np.float32)))
 
     def _batch_outputs(self, batch):
         import tensorflow as tf
 
-        values = dict(zip(self.needed, _as_list(self._lower(batch, training=False)))) if self._lower is not None else {}
-        values[INPUT] = batch
-        return tf.stack([part(_one_or_list([values[t] for t in entry]), training=False)
-                         for part, entry in zip(self._parts, self.entries)])
+        trained, *lower = _as_list(self._lower(batch, training=False))
+        values = {**dict(zip(self.needed, lower)), INPUT: batch}
+        return tf.stack([trained] + [part(_one_or_list([values[t] for t in entry]), training=False)
+                                     for part, entry in zip(self._parts, self.entries)])
 
 
 def cascade_splits(model, stages, points) -> list[list[Tensor]] | None:
