@@ -1,4 +1,4 @@
-"""Forward passes of a model and of its folded copy (explain/folding.py) side by side, same images.
+"""Forward passes of a model and of its folded copy (model/folding.py) side by side, same images.
 
 python benchmarks/bench_folding.py [--images 4000]
 
@@ -60,7 +60,7 @@ def main() -> None:
 
     import tensorflow as tf
 
-    from generator.explain.folding import compiled_outputs, folded_pairs
+    from generator.model.folding import compiled_outputs, folded_pairs
 
     results = []
     for name, model in models(args.seed).items():

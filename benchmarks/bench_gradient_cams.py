@@ -5,7 +5,7 @@ python benchmarks/bench_gradient_cams.py [--images 350] [--epochs 2]
 A default-shaped CNN (generator.model.architectures "small", 48x48x1, 7 classes) is trained briefly on
 synthetic faces (not timed); its CAM layer is explained for `--images` held-out faces, as many
 as the class means of the default report (50 a class). The product computes the three maps of a
-batch in one compiled call on the model's folded linear clone (see explain/folding.py);
+batch in one compiled call on the model's folded linear clone (see model/folding.py);
 tf-keras-vis's Gradcam, GradcamPlusPlus and Layercam each take their own eager pass on its own
 linear clone (64 images a call, as the product used them before). Each way runs once untimed
 (tracing) on a few images, then timed. Prints both times, their ratio, the largest difference of

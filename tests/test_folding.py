@@ -9,7 +9,7 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 from generator.explain.common import linear_clone  # noqa: E402
-from generator.explain.folding import folded_copy, folded_pairs  # noqa: E402
+from generator.model.folding import folded_copy, folded_pairs  # noqa: E402
 
 
 def _trained_like(model, seed: int):

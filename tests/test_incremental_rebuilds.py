@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from generator.cache import StepCache
+from generator.model.report_model import PIXEL_BUDGET
 from generator.sections.output_checks import SCALING_IMAGES
 from tests.conftest import disable_op_determinism, make_project, run_cli
 
@@ -256,12 +257,14 @@ def test_each_stage_records_the_model_calls_it_made(project):
                                                              + batches(sizes["validation"], 32))
     assert stages["train model"]["model_images"] == epochs * (sizes["train"] + sizes["validation"])
     evaluated = facts["data"]["evaluated_size"]
-    # Evaluation: every evaluated image, then up to SCALING_IMAGES of them with each of the two other scalings.
-    tried = min(evaluated, SCALING_IMAGES)
+    # Evaluation: every evaluated image, then up to SCALING_IMAGES of them with each of the two other scalings,
+    # PIXEL_BUDGET input values a call.
+    tried, per_call = min(evaluated, SCALING_IMAGES), PIXEL_BUDGET // (48 * 48)
     assert (stages["evaluate"]["model_calls"], stages["evaluate"]["model_images"]) == (
-        batches(evaluated, 256) + 2 * batches(tried, 256), evaluated + 2 * tried)
-    # LIME: 100 perturbed copies of each explained image, all in one call.
-    explained = 7 + len(facts["lime"]["explained_for_predicted"])
+        batches(evaluated, per_call) + 2 * batches(tried, per_call), evaluated + 2 * tried)
+    # LIME: 100 perturbed copies of each explained image, all in one call; the 7 samples' copies also
+    # go through the model after each judged stage of the randomisation check (section 5's LIME maps).
+    explained = 7 * (1 + len(facts["trust"]["stages"])) + len(facts["lime"]["explained_for_predicted"])
     assert (stages["LIME"]["model_calls"], stages["LIME"]["model_images"]) == (explained, explained * 100)
     # One gradient call for the 7 images, one for their 4 noisy copies each (SmoothGrad).
     assert (stages["saliency maps"]["model_calls"], stages["saliency maps"]["model_images"]) == (2, 7 + 7 * 4)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from generator.errors import UserError
-from generator.explain.folding import folded_copy
+from generator.model.folding import folded_copy
 
 
 def linear_clone(model):

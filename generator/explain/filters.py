@@ -21,7 +21,7 @@ import numpy as np
 
 from generator import usage
 from generator.explain.feature_maps import activation_layer_types, response_layers
-from generator.explain.folding import folded_copy
+from generator.model.folding import folded_copy
 
 
 @dataclass(frozen=True)

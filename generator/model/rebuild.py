@@ -12,7 +12,7 @@ from generator.errors import UserError
 
 def make_lambdas_clonable(model) -> None:
     """Let Lambda layers of a trusted model be cloned without safe mode (the explainers run on a
-    clone, see explain/folding.py)."""
+    clone, see model/folding.py)."""
     import keras
 
     for layer in model.layers:

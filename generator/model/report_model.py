@@ -9,7 +9,7 @@ import numpy as np
 
 from generator import usage
 from generator.cache import digest
-from generator.explain.folding import compiled_outputs
+from generator.model.folding import compiled_outputs
 from generator.model.inputs import adapt_images, scale_images
 
 PIXEL_BUDGET = 2_500_000  # input values per compiled model call

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from generator import usage
-from generator.explain.folding import compiled_outputs
+from generator.model.folding import compiled_outputs
 
 BASELINES = ("blur", "mean", "zero")
 BLUR_SIGMA = 1 / 12       # Gaussian sigma of the "blur" baseline, as a share of the image height

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from generator.explain.folding import folded_copy
+from generator.model.folding import folded_copy
 
 Tensor = tuple[str, int]   # a layer's output: (layer name, output index)
 INPUT: Tensor = ("", 0)    # the model's input (a copy's input layer has another name)
