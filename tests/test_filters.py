@@ -146,3 +146,43 @@ def test_both_grids_put_filter_i_in_the_same_cell():
             np.testing.assert_array_equal(grid.image(row - 1, col - 1, shape), to_bytes(cells[i]))
         assert (grid.cell(2, 3) == 255).all()   # the twelfth cell is blank
     assert grids[0].pixels.shape == grids[1].pixels.shape   # 6x6 patterns and 4x4 maps in the same slots
+
+
+@pytest.fixture(scope="module", params=["sep-bn-relu", "sep-relu", "sep-bn-prelu"])
+def separable(request):
+    """A seeded model whose `sep` layer is a SeparableConv2D: with a BatchNormalization (folded)
+    and a ReLU layer after it, with its own ReLU, or with a PReLU (a slope per channel)."""
+    keras.utils.set_random_seed(1)
+    inputs = keras.Input((16, 16, 1))
+    x = keras.layers.Conv2D(4, 3, activation="relu")(inputs)
+    if request.param == "sep-relu":
+        x = keras.layers.SeparableConv2D(6, 3, strides=2, padding="same", activation="relu", name="sep")(x)
+    else:
+        x = keras.layers.BatchNormalization()(keras.layers.SeparableConv2D(6, 3, padding="same", name="sep")(x))
+        x = keras.layers.ReLU()(x) if request.param == "sep-bn-relu" else keras.layers.PReLU()(x)
+    x = keras.layers.GlobalAveragePooling2D()(x)
+    model = keras.Model(inputs, keras.layers.Dense(2, activation="softmax")(x))
+    norm = [layer for layer in model.layers if isinstance(layer, keras.layers.BatchNormalization)]
+    for layer in norm:   # a normalisation that changes the response, so folding it matters
+        layer.set_weights([np.linspace(0.5, 2, 6), np.linspace(-0.2, 0.2, 6), np.full(6, 0.1), np.full(6, 2.0)])
+    return request.param, model
+
+
+def test_a_separable_layer_s_own_channels_give_the_patterns_of_every_channel(separable, monkeypatch):
+    """The ascent of a SeparableConv2D reads only each input's own channel of the pointwise step
+    where the activation maps each value alone; the patterns are those of computing every channel."""
+    import generator.explain.filters as filters
+
+    kind, model = separable
+    pre, activation = filters._layer_models(model, "sep")
+    own = filters._separable_response(pre) is not None and filters._value_by_value(activation)
+    assert own == (kind != "sep-bn-prelu")
+    fast = compute_filter_patterns(model, "sep", steps=30, seed=0)
+    monkeypatch.setattr(filters, "_separable_response", lambda pre: None)
+    every = compute_filter_patterns(model, "sep", steps=30, seed=0)
+    assert (~every.dead).sum() >= 3
+    np.testing.assert_allclose(fast.patterns, every.patterns, atol=1e-4)
+    np.testing.assert_allclose(fast.final_activation, every.final_activation, rtol=1e-4, atol=1e-6)
+    np.testing.assert_array_equal(fast.dead, every.dead)
+    own_maps = [compute_feature_maps(model, "sep", p)[i].mean() for i, p in enumerate(fast.patterns)]
+    np.testing.assert_allclose(fast.final_activation, own_maps, rtol=1e-4, atol=1e-6)

@@ -63,19 +63,18 @@ def compute_filter_patterns(model, layer_name: str, steps: int = 100, seed: int 
     import tensorflow as tf
 
     settings = settings or Ascent()
-    pre, activation = _layer_models(model, layer_name)
-    n_filters = int(pre.outputs[0].shape[-1])
+    respond, n_filters = _own_responses(model, layer_name)
     low, high = (float(v) for v in input_range)
     start = start_inputs(model.inputs[0].shape[1:], n_filters, seed, (low, high), settings.noise)
-    step = _compiled_step(pre, activation, settings, low, high, seed)
+    step = _compiled_step(respond, settings, low, high, seed)
     inputs = tf.Variable(start)
     for k in range(int(steps)):
         step(inputs, tf.constant(k, tf.int32))
         if on_step is not None:
             on_step()
     patterns = inputs.numpy()
-    before, flat = _evaluate(pre, activation, start, gradient=True)
-    after, _ = _evaluate(pre, activation, patterns)
+    before, flat = _evaluate(respond, start, gradient=True)
+    after, _ = _evaluate(respond, patterns)
     usage.count(n_filters * (int(steps) + 2), int(steps) + 2)   # every step, then the two evaluations
     dead = flat | (after - before <= 1e-6 * np.maximum(1.0, np.abs(before)))
     return FilterPatterns(layer_name, patterns.astype(np.float32), before, after, dead)
@@ -104,6 +103,60 @@ def _layer_models(model, layer_name):
     return keras.Model(clone.inputs[0], clone.get_layer(layer_name).output), own
 
 
+def _own_responses(model, layer_name: str):
+    """(respond, F): respond(inputs (F, H, W, C)) -> (peak before, peak after, mean after), each (F,):
+    input i's response of filter i before and after its last activation (see _layer_models).
+
+    Where that response is a SeparableConv2D's output (with its normalisation folded in) and the
+    activation acts value by value, only each input's own channel of the pointwise step is
+    computed: an ascent step of the 64x64 Xception's 128-filter separable layer takes 71 ms
+    instead of 105. Elsewhere every channel is computed and each input's own is read."""
+    import tensorflow as tf
+
+    pre, activation = _layer_models(model, layer_name)
+    separable = _separable_response(pre) if _value_by_value(activation) else None
+    if separable is None:
+        def respond(inputs):
+            z = pre(inputs, training=False)
+            out = activation(z)
+            return _own_peaks(z), _own_peaks(out), _own_means(out)
+    else:
+        layer, below = separable
+        strides = (1, *layer.strides, 1)
+        bias = layer.bias[:, None, None] if layer.use_bias else 0.0   # filter i's bias for input i
+
+        def respond(inputs):
+            depthwise = tf.nn.depthwise_conv2d(below(inputs, training=False), layer.depthwise_kernel, strides,
+                                               layer.padding.upper(), dilations=layer.dilation_rate)
+            z = tf.einsum("bhwc,cb->bhw", depthwise, layer.pointwise_kernel[0, 0]) + bias   # own channels only
+            out = activation(z)
+            return tf.reduce_max(z, axis=(1, 2)), tf.reduce_max(out, axis=(1, 2)), tf.reduce_mean(out, axis=(1, 2))
+    return respond, int(pre.outputs[0].shape[-1])
+
+
+def _separable_response(pre):
+    """(layer, model up to its input) when `pre` ends in a linear SeparableConv2D followed only by
+    folded normalisations (identities), else None."""
+    import keras
+
+    layer = pre.outputs[0]._keras_history.operation
+    while type(layer).__name__ == "FoldedNormalization":
+        layer = layer.input._keras_history.operation
+    if type(layer).__name__ != "SeparableConv2D" or layer.activation is not keras.activations.linear:
+        return None
+    return layer, keras.Model(pre.inputs[0], layer.input)
+
+
+def _value_by_value(activation) -> bool:
+    """Whether `activation` (a function or an activation layer) maps each value alone, the same
+    way in every channel."""
+    import keras
+
+    function = getattr(activation, "activation", activation)   # an Activation layer's function
+    return not isinstance(activation, keras.layers.PReLU) and function not in (
+        keras.activations.softmax, keras.activations.log_softmax)
+
+
 def start_inputs(shape, count: int, seed: int, input_range=(0.0, 1.0), noise: float = Ascent.noise):
     """(count, *shape) float32: mid-grey plus seeded Gaussian noise (std `noise` x range), clipped."""
     if None in tuple(shape):
@@ -128,16 +181,15 @@ def _own_peaks(values):
     return tf.linalg.diag_part(tf.reduce_max(values, axis=(1, 2)))
 
 
-def _objective(activation, z):
+def _objective(responses):
     """Per filter: its mean output; while it is silent everywhere, its largest pre-activation."""
     import tensorflow as tf
 
-    out = activation(z)
-    silent = _own_peaks(out) <= 0
-    return tf.where(silent, _own_peaks(z), _own_means(out))
+    peak_before, peak_after, mean_after = responses
+    return tf.where(peak_after <= 0, peak_before, mean_after)
 
 
-def _compiled_step(pre, activation, settings, low, high, seed):
+def _compiled_step(respond, settings, low, high, seed):
     """One ascent step for the whole batch: jitter, normalised gradient step, decay, blur, clip."""
     import tensorflow as tf
 
@@ -151,8 +203,7 @@ def _compiled_step(pre, activation, settings, low, high, seed):
         with tf.GradientTape(watch_accessed_variables=False) as tape:
             tape.watch(inputs)
             moved = tf.roll(inputs, shift, axis=(1, 2))
-            z = pre(moved, training=False)
-            score = tf.reduce_sum(_objective(activation, z))
+            score = tf.reduce_sum(_objective(respond(moved)))
         grad = tape.gradient(score, inputs)
         rms = tf.sqrt(tf.reduce_mean(tf.square(grad), axis=(1, 2, 3), keepdims=True))
         x = inputs + settings.step_size * span * grad / (rms + 1e-12)
@@ -181,16 +232,16 @@ def _gaussian_blur(sigma):
     return blur
 
 
-def _evaluate(pre, activation, inputs, gradient: bool = False):
+def _evaluate(respond, inputs, gradient: bool = False):
     """Each filter's mean response to its own input; with `gradient`, also whether its ascent is flat."""
     import tensorflow as tf
 
     x = tf.constant(inputs)
     with tf.GradientTape(watch_accessed_variables=False) as tape:
         tape.watch(x)
-        z = pre(x, training=False)
-        score = tf.reduce_sum(_objective(activation, z))
-    means = _own_means(activation(z)).numpy().astype(np.float32)
+        responses = respond(x)
+        score = tf.reduce_sum(_objective(responses))
+    means = responses[2].numpy().astype(np.float32)
     if not gradient:
         return means, None
     flat = tf.reduce_max(tf.abs(tape.gradient(score, x)), axis=(1, 2, 3)) == 0
