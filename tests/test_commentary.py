@@ -163,3 +163,22 @@ def test_a_flag_from_one_image_says_so_and_a_class_flag_gives_its_image_count(ti
     assert ("在分到至少 10% 歸因的區域中，最集中的區域是眉毛（2.5 倍），其他類別都不是以這個區域為主（以該類別 6 張"
             "測試影像計算，另有 2 張沒有正值歸因、不計入）。鼻子相對於面積比眉毛更集中（3.1 倍），但只分到不到 10% "
             "的歸因") in pages["zh-TW"]["gradcam"]
+
+
+def test_a_late_verdict_after_stages_not_compared_says_by_when_not_from_where(tiny_project):
+    """On a deep model only some stages are compared: a method first below the threshold at a judged
+    stage after others that were not compared may have changed at one of those, so the page says by
+    when it had changed, not that it changes only from there."""
+    def late(facts):
+        methods = facts["trust"]["methods"]
+        methods["layercam"].update(sanity_verdict="late", sanity_first_below="conv1_1", sanity_unjudged_before=1)
+        methods["scorecam"].update(sanity_verdict="late", sanity_first_below="conv3_1", sanity_unjudged_before=0)
+    pages = _render(tiny_project, late)
+    trust, zh, index = pages["en"]["trust"], pages["zh-TW"]["trust"], pages["en"]["index"]
+    assert "| changes only from `conv3_1` |" in trust and "| changes by `conv1_1` at the latest |" in trust
+    assert "changes only from `conv1_1`" not in trust + index
+    assert "**changes by `conv1_1` at the latest**" in trust   # the summary table's verdict
+    assert "below it by the time `conv1_1` is random too" in index
+    assert "below it only once `conv3_1` is random too" in index
+    assert "最遲在 `conv1_1` 已改變" in zh and "直到 `conv3_1` 才改變" in zh
+    assert "最遲在 `conv1_1` 也隨機化時已降到門檻以下" in pages["zh-TW"]["index"]

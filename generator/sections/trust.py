@@ -118,12 +118,14 @@ def run_trust(run: Run, results: Results) -> TrustResult:
 
 
 def _sanity(check, method: str) -> dict:
-    """A method's randomisation check: its verdict, where it first fell below the threshold,
-    its mean correlation after each stage and once the head is random."""
+    """A method's randomisation check: its verdict, where it first fell below the threshold and how
+    many stages before that one were re-initialised without being compared, its mean correlation
+    after each stage and once the head is random."""
     means = check.mean_correlations[method]
     first = check.first_below[method]
     return {"sanity_passed": check.passed[method], "sanity_verdict": check.verdicts[method],
             "sanity_first_below": None if first is None else check.stage_names[first],
+            "sanity_unjudged_before": 0 if not first else check.judged[first] - check.judged[first - 1] - 1,
             "sanity_correlations": [_r(v) for v in means], "sanity_after_head": _r(means[check.head - 1]),
             "sanity_final_correlation": _r(means[-1])}
 
