@@ -14,7 +14,6 @@ the maps relative to their largest value, and a JSON line.
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 import warnings
@@ -25,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np  # noqa: E402
 
-from benchmarks.small_cnn import cnn_and_faces, faces_arguments, time_each  # noqa: E402
+from benchmarks.small_cnn import cnn_and_faces, faces_arguments, report_against_library, time_each  # noqa: E402
 
 METHODS = ("gradcam", "gradcam++", "layercam")
 
@@ -84,15 +83,10 @@ def main() -> None:
                               images, targets)
     difference = max(float(np.abs(maps["product"][m] - maps["tf_keras_vis"][m]).max())
                      / float(np.abs(maps["tf_keras_vis"][m]).max()) for m in METHODS)
-    ratio = seconds["tf_keras_vis"] / seconds["product"]
-    print(f"Grad-CAM, Grad-CAM++ and Layer-CAM of {layer} for {len(images)} faces:")
-    print(f"  product GradientCams (one compiled call): {seconds['product']:7.2f} s")
-    print(f"  tf-keras-vis, one eager pass each:        {seconds['tf_keras_vis']:7.2f} s")
-    print(f"  ratio {ratio:.1f}x; largest map difference {difference:.2e} of the largest value")
-    print(json.dumps({"benchmark": "gradient_cams", "images": len(images), "layer": layer,
-                      "product_s": round(seconds["product"], 3), "tf_keras_vis_s": round(seconds["tf_keras_vis"], 3),
-                      "ratio": round(ratio, 2), "max_relative_difference": difference}))
-
+    report_against_library("gradient_cams", f"Grad-CAM, Grad-CAM++ and Layer-CAM of {layer} for {len(images)} faces:",
+                           {"product": "product GradientCams (one compiled call)",
+                            "tf_keras_vis": "tf-keras-vis, one eager pass each"},
+                           seconds, difference, images=len(images), layer=layer)
 
 if __name__ == "__main__":
     main()

@@ -13,7 +13,6 @@ largest value, and a JSON line.
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 import warnings
@@ -24,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np  # noqa: E402
 
-from benchmarks.small_cnn import cnn_and_faces, faces_arguments, time_each  # noqa: E402
+from benchmarks.small_cnn import cnn_and_faces, faces_arguments, report_against_library, time_each  # noqa: E402
 
 
 def library_scorecam(linear, layer: str):
@@ -65,17 +64,11 @@ def main() -> None:
                               images, targets)
     scale = float(np.abs(maps["tf_keras_vis"]).max())
     difference = float(np.abs(maps["product"] - maps["tf_keras_vis"]).max()) / scale
-    ratio = seconds["tf_keras_vis"] / seconds["product"]
     channels = int(model.get_layer(layer).output.shape[-1])
-    print(f"Score-CAM of {layer} ({channels} channels) for {len(images)} faces, "
-          f"{len(images) * channels} masked images:")
-    print(f"  product ScoreCam (compiled):  {seconds['product']:7.2f} s")
-    print(f"  tf-keras-vis Scorecam:        {seconds['tf_keras_vis']:7.2f} s")
-    print(f"  ratio {ratio:.1f}x; largest map difference {difference:.2e} of the largest value")
-    print(json.dumps({"benchmark": "scorecam", "images": len(images), "channels": channels,
-                      "product_s": round(seconds["product"], 3), "tf_keras_vis_s": round(seconds["tf_keras_vis"], 3),
-                      "ratio": round(ratio, 2), "max_relative_difference": difference}))
-
+    report_against_library("scorecam", f"Score-CAM of {layer} ({channels} channels) for {len(images)} faces, "
+                                       f"{len(images) * channels} masked images:",
+                           {"product": "product ScoreCam (compiled)", "tf_keras_vis": "tf-keras-vis Scorecam"},
+                           seconds, difference, images=len(images), channels=channels)
 
 if __name__ == "__main__":
     main()

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 
 def briefly_trained_cnn(per_class: int, epochs: int, seed: int):
-    """x CNN (48x48x1, 7 classes) after `epochs` epochs of Adam (1e-3,
+    """The default CNN (48x48x1, 7 classes) after `epochs` epochs of Adam (1e-3,
     batch 32) on `per_class` synthetic faces a class, all seeded; returns (model, faces, history)."""
     import keras
 
@@ -56,3 +56,19 @@ def faces_arguments(description: str, images: int = 350):
     parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--seed", type=int, default=0)
     return parser.parse_args()
+
+
+def report_against_library(benchmark: str, heading: str, labels: dict, seconds: dict, difference: float,
+                           **facts) -> None:
+    """Print the product's and tf-keras-vis's times (`labels`: way -> label), their ratio and the
+    largest map difference relative to the largest value, then the JSON line with `facts`."""
+    import json
+
+    ratio = seconds["tf_keras_vis"] / seconds["product"]
+    print(heading)
+    for way, label in labels.items():
+        print(f"  {label + ':':<42}{seconds[way]:7.2f} s")
+    print(f"  ratio {ratio:.1f}x; largest map difference {difference:.2e} of the largest value")
+    print(json.dumps({"benchmark": benchmark, **facts, "product_s": round(seconds["product"], 3),
+                      "tf_keras_vis_s": round(seconds["tf_keras_vis"], 3), "ratio": round(ratio, 2),
+                      "max_relative_difference": difference}))

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from generator.cache import StepCache
-from generator.model.report_model import PIXEL_BUDGET
+from generator.model.folding import PIXEL_BUDGET
 from generator.sections.output_checks import SCALING_IMAGES
 from tests.conftest import disable_op_determinism, make_project, run_cli
 

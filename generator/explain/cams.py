@@ -8,7 +8,6 @@ Jiang et al., LayerCAM, IEEE TIP 2021, https://doi.org/10.1109/TIP.2021.3089943
 
 from __future__ import annotations
 
-import hashlib
 import weakref
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -17,6 +16,7 @@ from functools import partial
 import numpy as np
 
 from generator import usage
+from generator.cache import digest
 from generator.explain.common import linear_clone, rescale_each
 
 METHODS = ("gradcam", "gradcam++", "scorecam", "layercam")
@@ -221,7 +221,7 @@ class GradientCams:
     def __call__(self, method: str, images: np.ndarray, targets) -> np.ndarray:
         images = np.ascontiguousarray(images, dtype=np.float32)
         targets = np.ascontiguousarray(np.broadcast_to(np.asarray(targets, dtype=np.int64), (len(images),)))
-        key = (_digest([images, targets]), _digest(self.model.get_weights()))
+        key = digest(images, targets, self.model.get_weights())
         if key not in self._recent:
             self._recent[key] = dict(zip(("gradcam", "gradcam++", "layercam"),
                                          (np.asarray(m) for m in self._maps(images, targets))))
@@ -251,15 +251,6 @@ class GradientCams:
         plusplus = tf.reduce_sum(weights * activations, axis=-1)
         return tf.nn.relu(gradcam), tf.nn.relu(plusplus), tf.nn.relu(layercam)
 
-
-def _digest(arrays) -> bytes:
-    """A digest of the arrays' shapes and bytes."""
-    hasher = hashlib.blake2b(digest_size=16)
-    for array in arrays:
-        array = np.ascontiguousarray(array)
-        hasher.update(repr(array.shape).encode())
-        hasher.update(array.data)
-    return hasher.digest()
 
 
 def _to_input_size(cams: np.ndarray, size: tuple[int, int]) -> np.ndarray:

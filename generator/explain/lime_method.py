@@ -13,12 +13,11 @@ import numpy as np
 
 from generator import usage
 from generator.errors import UserError
-from generator.model.folding import compiled_outputs
+from generator.model.folding import PIXEL_BUDGET, compiled_outputs
 
 # Suits 48x48 grayscale faces: about 35-45 segments on real FER2013 faces, ~47 on noise.
 DEFAULT_SEGMENTATION = {"algorithm": "slic", "n_segments": 50, "compactness": 0.1, "sigma": 1.0}
 ALGORITHMS = ("slic", "quickshift", "felzenszwalb")
-PIXEL_BUDGET = 2_500_000  # input values per compiled call when batch_size is not given
 
 
 @dataclass(frozen=True)

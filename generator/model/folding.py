@@ -23,6 +23,7 @@ import numpy as np
 
 _COPIES: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()   # model -> {linear: (copy, pairs), "outputs": f}
 FOLDABLE = ("Conv2D", "SeparableConv2D", "DepthwiseConv2D", "Dense")
+PIXEL_BUDGET = 2_500_000  # input values per call of compiled_outputs, where a caller batches many images
 
 
 def folded_copy(model, linear_output: bool = False):

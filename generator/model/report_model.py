@@ -9,10 +9,8 @@ import numpy as np
 
 from generator import usage
 from generator.cache import digest
-from generator.model.folding import compiled_outputs
+from generator.model.folding import PIXEL_BUDGET, compiled_outputs
 from generator.model.inputs import adapt_images, scale_images
-
-PIXEL_BUDGET = 2_500_000  # input values per compiled model call
 
 
 @dataclass(frozen=True)

@@ -14,11 +14,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from generator import usage
-from generator.model.folding import compiled_outputs
+from generator.model.folding import PIXEL_BUDGET, compiled_outputs
 
 BASELINES = ("blur", "mean", "zero")
 BLUR_SIGMA = 1 / 12       # Gaussian sigma of the "blur" baseline, as a share of the image height
-PIXEL_BUDGET = 2_500_000  # input values per compiled model call when batch_size is not given
 SIGNIFICANCE = 2.0        # standard errors a paired AUC gain must exceed to beat the random order
 MIN_GAIN = 0.01           # and the least mean AUC gain that counts (a flat curve's gains are noise)
 
